@@ -1,0 +1,224 @@
+//! Chapter 2: a process in its own namespaces, on its own root.
+//!
+//! The parent clones a child into new namespaces. The child waits until the
+//! parent has written its id maps (user namespace) and done anything else
+//! that must happen before the container runs (chapter 3 puts it in a
+//! cgroup here), then sets its hostname, performs the mount plan, raises
+//! `lo`, and becomes the container's init, which starts the command.
+//!
+//! ```text
+//! parent                              child (PID 1 inside)
+//! ──────                              ─────────────────────
+//! clone(NEWUTS|NEWPID|NEWNS|...) ──►  wait for "go"
+//! write uid_map / gid_map
+//! (chapter 3: join the cgroup)
+//! send "go"                      ──►  become root of the user namespace
+//! read report pipe                    sethostname, mount plan, pivot_root
+//!                                     bring up lo
+//!                                     fork ─► PID 2: execve(command)
+//! wait, forwarding signals       ◄──  reap, forward, exit with its code
+//! ```
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use nix::fcntl::OFlag;
+use nix::sched::clone;
+use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::stat::{umask, Mode};
+use nix::sys::wait::waitpid;
+use nix::unistd::{
+    close, pipe2, read, setgroups, sethostname, setresgid, setresuid, write, Gid, Pid, Uid,
+};
+
+use crate::command::{ContainerCommand, PreparedCommand};
+use crate::idmap::{write_maps, IdRange};
+use crate::init::run_init;
+use crate::mounts::{mount_plan, perform, PlanOptions};
+use crate::namespaces::{clone_flags, Namespaces};
+use crate::network::bring_up_loopback;
+use crate::report::{self, SETUP_FAILED};
+use crate::supervise::{block, forwarded_signals, supervise};
+use crate::ContainerError;
+
+/// Everything needed to start a container.
+#[derive(Debug, Clone)]
+pub struct ContainerConfig {
+    /// The root file system (checked and made absolute by [`spawn`]).
+    pub rootfs: PathBuf,
+    /// The container's hostname.
+    pub hostname: String,
+    /// Which namespaces to create.
+    pub namespaces: Namespaces,
+    /// Where ids inside the user namespace land on the host (with `user`).
+    pub id_range: IdRange,
+    /// What to run.
+    pub command: ContainerCommand,
+}
+
+/// Stack for the cloned child. clone(2) without CLONE_VM gives the child a
+/// copy of our memory, this buffer included; 1 MiB is ample for the setup
+/// code, and untouched pages cost nothing.
+const STACK_SIZE: usize = 1024 * 1024;
+
+/// A container whose first process exists but is waiting for [`Spawned::start`].
+#[derive(Debug)]
+pub struct Spawned {
+    pid: Pid,
+    go_write: OwnedFd,
+    report_read: OwnedFd,
+    signals: SigSet,
+}
+
+// ANCHOR: spawn
+/// Clone the container's first process into its new namespaces. It stops
+/// and waits before touching anything, so the caller can act on its pid
+/// (write id maps, join a cgroup) before it runs.
+pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
+    crate::hostname::validate_hostname(&config.hostname)?;
+    let rootfs = crate::rootfs::validate_rootfs(&config.rootfs)?;
+    let command = config
+        .command
+        .prepare()
+        .map_err(|_| ContainerError::NulInCommand)?;
+    let flags = clone_flags(&config.namespaces);
+    let plan_options = PlanOptions {
+        user_namespace: config.namespaces.user,
+    };
+    let plan = mount_plan(&rootfs, &plan_options);
+
+    let (go_read, go_write) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| ContainerError::syscall("pipe2", e))?;
+    let (report_read, report_write) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|e| ContainerError::syscall("pipe2", e))?;
+    let signals = forwarded_signals();
+    block(&signals).map_err(|e| ContainerError::syscall("sigprocmask", e))?;
+
+    let mut stack = vec![0u8; STACK_SIZE];
+    let (go_write_raw, report_read_raw) = (go_write.as_raw_fd(), report_read.as_raw_fd());
+    // The child must own its end of the report pipe, so that init can close
+    // it after starting the command: the parent reads until every copy is
+    // closed. clone(2) takes an FnMut, hence the Option to take it out of.
+    let mut report_write = Some(report_write);
+    let child_main = Box::new(|| {
+        // The parent's ends of the pipes are the parent's business.
+        let _ = close(go_write_raw);
+        let _ = close(report_read_raw);
+        let setup = ChildSetup {
+            hostname: &config.hostname,
+            user_namespace: config.namespaces.user,
+            plan: &plan,
+        };
+        match report_write.take() {
+            Some(report_write) => child(&setup, &command, &go_read, report_write) as isize,
+            None => SETUP_FAILED as isize,
+        }
+    });
+    // SAFETY: we are single-threaded, so the child (a copy of this process
+    // running `child_main` on `stack`) may allocate and use everything the
+    // closure borrows. SIGCHLD lets us wait for it like a forked child.
+    let pid = unsafe { clone(child_main, &mut stack, flags, Some(libc::SIGCHLD)) }
+        .map_err(|e| ContainerError::syscall("clone", e))?;
+    drop(go_read);
+    drop(report_write.take());
+
+    let spawned = Spawned {
+        pid,
+        go_write,
+        report_read,
+        signals,
+    };
+    if config.namespaces.user {
+        if let Err(error) = write_maps(pid, &[config.id_range]) {
+            spawned.abort();
+            return Err(error.into());
+        }
+    }
+    Ok(spawned)
+}
+// ANCHOR_END: spawn
+
+impl Spawned {
+    /// The container's first process, as the host numbers it.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Let the child go on, and wait for the command to end. Returns its
+    /// exit code, or the child's own report if it could not start it.
+    pub fn start(self) -> Result<i32, ContainerError> {
+        write(&self.go_write, b"G").map_err(|e| ContainerError::syscall("write", e))?;
+        drop(self.go_write);
+        let report = report::receive(self.report_read);
+        let code = supervise(self.pid, &self.signals)
+            .map_err(|e| ContainerError::syscall("waitpid", e))?;
+        match report {
+            Some(report) => Err(ContainerError::InChild(report)),
+            None => Ok(code),
+        }
+    }
+
+    /// Kill the waiting child and reap it: nothing is left behind, since it
+    /// has not mounted anything yet and its namespaces die with it.
+    pub fn abort(self) {
+        let _ = kill(self.pid, Signal::SIGKILL);
+        let _ = waitpid(self.pid, None);
+    }
+}
+
+/// Start a container and wait for it: [`spawn`], then [`Spawned::start`].
+pub fn run(config: &ContainerConfig) -> Result<i32, ContainerError> {
+    spawn(config)?.start()
+}
+
+/// What the child needs besides the command.
+struct ChildSetup<'a> {
+    hostname: &'a str,
+    user_namespace: bool,
+    plan: &'a [crate::mounts::MountOp],
+}
+
+/// The cloned child: PID 1 of the new PID namespace. Returns its exit code.
+fn child(
+    setup: &ChildSetup<'_>,
+    command: &PreparedCommand,
+    go_read: &OwnedFd,
+    report_write: OwnedFd,
+) -> i32 {
+    // Wait for the parent. End-of-file without "G" means it gave up.
+    let mut byte = [0u8; 1];
+    if !matches!(read(go_read.as_raw_fd(), &mut byte), Ok(1)) {
+        return SETUP_FAILED;
+    }
+    if let Err(message) = prepare(setup) {
+        report::send(&report_write, SETUP_FAILED, &message);
+        return SETUP_FAILED;
+    }
+    run_init(command, report_write)
+}
+
+// ANCHOR: prepare
+/// Everything between "go" and starting the command, one step at a time.
+fn prepare(setup: &ChildSetup<'_>) -> Result<(), String> {
+    if setup.user_namespace {
+        // Become root *of the new user namespace*: uid 0 here is the
+        // unprivileged uid the parent mapped it to outside.
+        setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
+        setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+            .map_err(|e| format!("setresgid 0: {e}"))?;
+        setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+            .map_err(|e| format!("setresuid 0: {e}"))?;
+    }
+    // Our own UTS namespace: this changes nobody's hostname but ours.
+    sethostname(setup.hostname).map_err(|e| format!("sethostname {}: {e}", setup.hostname))?;
+    // Device nodes get exactly the modes in the plan.
+    umask(Mode::empty());
+    for step in setup.plan {
+        perform(step).map_err(|e| format!("cannot prepare the container: {e}"))?;
+    }
+    umask(Mode::from_bits_truncate(0o022));
+    // A new network namespace has only `lo`, and it is down.
+    bring_up_loopback().map_err(|e| format!("cannot bring up lo: {e}"))?;
+    Ok(())
+}
+// ANCHOR_END: prepare

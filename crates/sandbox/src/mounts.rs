@@ -1,0 +1,358 @@
+//! The mount plan: every mount, device node and symlink that turns a
+//! directory into a container's root, then pivot_root into it.
+//!
+//! [`mount_plan`] is pure: it returns the list of operations as data, which
+//! the tests snapshot and the book prints. [`perform`] carries out one
+//! operation. The plan reads top to bottom like the shell commands it
+//! stands for (that is what its `Display` prints).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+use nix::unistd::{chdir, pivot_root};
+use thiserror::Error;
+
+use crate::devices::{DEVICES, DEV_SYMLINKS};
+
+/// One step of preparing a container's root filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountOp {
+    /// Stop mount events from propagating between the host and us:
+    /// `mount --make-rprivate /`.
+    MakePrivate {
+        /// Top of the tree whose propagation changes.
+        target: PathBuf,
+    },
+    /// Make `target` show `source` (`mount --rbind`).
+    Bind {
+        /// What to show.
+        source: PathBuf,
+        /// Where to show it.
+        target: PathBuf,
+        /// Create `target` as an empty file (binding a device node), not a dir.
+        file: bool,
+    },
+    /// Mount a kernel file system such as proc, sysfs, tmpfs or devpts.
+    Filesystem {
+        /// File system type, as in `mount -t`.
+        fstype: &'static str,
+        /// Mount point.
+        target: PathBuf,
+        /// Generic mount flags (read-only, nosuid, ...).
+        flags: MsFlags,
+        /// File-system-specific options, as in `mount -o`.
+        data: Option<&'static str>,
+    },
+    /// Create a character device node (`mknod`).
+    Device {
+        /// Path of the node.
+        path: PathBuf,
+        /// Driver number.
+        major: u64,
+        /// Instance number.
+        minor: u64,
+        /// Permission bits.
+        mode: u32,
+    },
+    /// Create a symbolic link at `link` pointing to `target`.
+    Symlink {
+        /// The link's own path.
+        link: PathBuf,
+        /// What it points to, resolved inside the container.
+        target: PathBuf,
+    },
+    /// Make `new_root` the root of the mount namespace and detach the old
+    /// root, so nothing of the host's tree stays reachable.
+    PivotRoot {
+        /// The prepared rootfs.
+        new_root: PathBuf,
+    },
+}
+
+/// What the plan depends on besides the rootfs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlanOptions {
+    /// Inside a user namespace the kernel refuses mknod(2), so device nodes
+    /// are bind-mounted from the host's /dev instead (what rootless runc does).
+    pub user_namespace: bool,
+}
+
+// ANCHOR: mount_plan
+/// Every step that turns `rootfs` into the root of a fresh mount namespace.
+///
+/// The kernel file systems are mounted *before* pivot_root: inside a user
+/// namespace, the kernel allows a new proc or sysfs only while a full view of
+/// the host's is still visible in the namespace, and that view disappears
+/// with the old root.
+pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
+    let at = |path: &str| rootfs.join(path);
+    let hardened = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let mut plan = vec![
+        // Nothing we mount may leak out to the host, nor the host's in.
+        MountOp::MakePrivate { target: "/".into() },
+        // pivot_root(2) needs the new root to be a mount point.
+        MountOp::Bind {
+            source: rootfs.to_path_buf(),
+            target: rootfs.to_path_buf(),
+            file: false,
+        },
+        // A proc that shows only this PID namespace's processes.
+        MountOp::Filesystem {
+            fstype: "proc",
+            target: at("proc"),
+            flags: hardened,
+            data: None,
+        },
+        // sysfs read-only: the container may look, not reconfigure the host.
+        MountOp::Filesystem {
+            fstype: "sysfs",
+            target: at("sys"),
+            flags: hardened | MsFlags::MS_RDONLY,
+            data: None,
+        },
+        // A small, empty /dev of our own rather than the host's.
+        MountOp::Filesystem {
+            fstype: "tmpfs",
+            target: at("dev"),
+            flags: MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+            data: Some("mode=755,size=65536k"),
+        },
+    ];
+    for device in DEVICES {
+        let path = at("dev").join(device.name);
+        plan.push(if options.user_namespace {
+            MountOp::Bind {
+                source: Path::new("/dev").join(device.name),
+                target: path,
+                file: true,
+            }
+        } else {
+            MountOp::Device {
+                path,
+                major: device.major,
+                minor: device.minor,
+                mode: device.mode,
+            }
+        });
+    }
+    plan.extend([
+        // A private devpts: the container's terminals, not the host's.
+        MountOp::Filesystem {
+            fstype: "devpts",
+            target: at("dev/pts"),
+            flags: MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+            data: Some("newinstance,ptmxmode=0666,mode=0620"),
+        },
+        MountOp::Symlink {
+            link: at("dev/ptmx"),
+            target: "pts/ptmx".into(),
+        },
+        // POSIX shared memory lives in /dev/shm.
+        MountOp::Filesystem {
+            fstype: "tmpfs",
+            target: at("dev/shm"),
+            flags: hardened,
+            data: Some("mode=1777,size=65536k"),
+        },
+    ]);
+    for (name, target) in DEV_SYMLINKS {
+        plan.push(MountOp::Symlink {
+            link: at("dev").join(name),
+            target: target.into(),
+        });
+    }
+    plan.push(MountOp::PivotRoot {
+        new_root: rootfs.to_path_buf(),
+    });
+    plan
+}
+// ANCHOR_END: mount_plan
+
+/// The `mount -o` names of the generic flags we use, in a fixed order.
+fn flag_names(flags: MsFlags) -> Vec<&'static str> {
+    [
+        (MsFlags::MS_RDONLY, "ro"),
+        (MsFlags::MS_NOSUID, "nosuid"),
+        (MsFlags::MS_NODEV, "nodev"),
+        (MsFlags::MS_NOEXEC, "noexec"),
+        (MsFlags::MS_STRICTATIME, "strictatime"),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| flags.contains(*flag))
+    .map(|(_, name)| name)
+    .collect()
+}
+
+/// Each operation as the shell command that would do the same.
+impl fmt::Display for MountOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MountOp::MakePrivate { target } => {
+                write!(f, "mount --make-rprivate {}", target.display())
+            }
+            MountOp::Bind { source, target, .. } => {
+                write!(f, "mount --rbind {} {}", source.display(), target.display())
+            }
+            MountOp::Filesystem {
+                fstype,
+                target,
+                flags,
+                data,
+            } => {
+                let mut options = flag_names(*flags);
+                options.extend(data.iter().copied());
+                write!(f, "mount -t {fstype}")?;
+                if !options.is_empty() {
+                    write!(f, " -o {}", options.join(","))?;
+                }
+                write!(f, " {fstype} {}", target.display())
+            }
+            MountOp::Device {
+                path,
+                major,
+                minor,
+                mode,
+            } => {
+                write!(f, "mknod -m {mode:o} {} c {major} {minor}", path.display())
+            }
+            MountOp::Symlink { link, target } => {
+                write!(f, "ln -s {} {}", target.display(), link.display())
+            }
+            MountOp::PivotRoot { new_root } => {
+                write!(
+                    f,
+                    "pivot_root {} (and detach the old root)",
+                    new_root.display()
+                )
+            }
+        }
+    }
+}
+
+/// A step of the plan that the kernel refused.
+#[derive(Debug, Error)]
+#[error("`{step}` failed: {errno}")]
+pub struct MountError {
+    /// The step, as its shell command.
+    pub step: String,
+    /// What the kernel said.
+    pub errno: Errno,
+}
+
+/// Carry out one step. Mount points that do not exist yet are created.
+pub fn perform(op: &MountOp) -> Result<(), MountError> {
+    let fail = |errno: Errno| MountError {
+        step: op.to_string(),
+        errno,
+    };
+    let io_fail = |e: std::io::Error| fail(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)));
+    match op {
+        MountOp::MakePrivate { target } => mount(
+            None::<&str>,
+            target,
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .map_err(fail),
+        MountOp::Bind {
+            source,
+            target,
+            file,
+        } => {
+            if *file {
+                std::fs::File::create(target).map_err(io_fail)?;
+            }
+            mount(
+                Some(source),
+                target,
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            )
+            .map_err(fail)
+        }
+        MountOp::Filesystem {
+            fstype,
+            target,
+            flags,
+            data,
+        } => {
+            std::fs::create_dir_all(target).map_err(io_fail)?;
+            mount(Some(*fstype), target, Some(*fstype), *flags, *data).map_err(fail)
+        }
+        MountOp::Device {
+            path,
+            major,
+            minor,
+            mode,
+        } => mknod(
+            path,
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(*mode),
+            makedev(*major, *minor),
+        )
+        .map_err(fail),
+        MountOp::Symlink { link, target } => {
+            std::os::unix::fs::symlink(target, link).map_err(io_fail)
+        }
+        MountOp::PivotRoot { new_root } => {
+            // pivot_root(".", ".") stacks the old root on top of the new one
+            // at the same place, so no directory for it is needed inside the
+            // image (which a mapped root might not be allowed to create).
+            chdir(new_root).map_err(fail)?;
+            pivot_root(".", ".").map_err(fail)?;
+            // Lazily detach the old root that now sits on top: from here on
+            // no path leads back to the host's files.
+            umount2(".", MntFlags::MNT_DETACH).map_err(fail)?;
+            chdir("/").map_err(fail)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(plan: &[MountOp]) -> String {
+        plan.iter().map(|op| format!("{op}\n")).collect()
+    }
+
+    #[test]
+    fn plan_as_root() {
+        insta::assert_snapshot!(render(&mount_plan(
+            Path::new("/rootfs"),
+            &PlanOptions::default()
+        )));
+    }
+
+    #[test]
+    fn plan_in_user_namespace_binds_devices() {
+        let plan = mount_plan(
+            Path::new("/rootfs"),
+            &PlanOptions {
+                user_namespace: true,
+            },
+        );
+        assert!(!plan.iter().any(|op| matches!(op, MountOp::Device { .. })));
+        insta::assert_snapshot!(render(&plan));
+    }
+
+    #[test]
+    fn pivot_root_comes_last_and_every_other_path_is_inside_the_rootfs() {
+        let plan = mount_plan(Path::new("/rootfs"), &PlanOptions::default());
+        assert!(matches!(plan.last(), Some(MountOp::PivotRoot { .. })));
+        for op in &plan[2..plan.len() - 1] {
+            let path = match op {
+                MountOp::Bind { target, .. } | MountOp::Filesystem { target, .. } => target,
+                MountOp::Device { path, .. } => path,
+                MountOp::Symlink { link, .. } => link,
+                other => panic!("unexpected step {other}"),
+            };
+            assert!(path.starts_with("/rootfs/"), "{op}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Checking the directory a container will use as its root.
+
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Why a directory cannot be a container's root.
+#[derive(Debug, Error)]
+pub enum RootfsError {
+    /// Nothing at that path.
+    #[error("rootfs {0} does not exist: pass --rootfs DIR with an unpacked root file system, or leave --rootfs out to use the demo image")]
+    Missing(PathBuf),
+    /// A file, not a directory.
+    #[error("rootfs {0} is not a directory: pass --rootfs DIR with an unpacked root file system")]
+    NotADirectory(PathBuf),
+    /// An empty directory has no programs to run.
+    #[error("rootfs {0} is empty: unpack a root file system into it (e.g. `tar -xf rootfs.tar -C {0}`), or leave --rootfs out to use the demo image")]
+    Empty(PathBuf),
+    /// Could not be read.
+    #[error("cannot read rootfs {path}: {source}")]
+    Unreadable {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The absolute, symlink-free path of `rootfs` once it is known to be a
+/// non-empty directory. pivot_root(2) and the breakout test both care
+/// about the real path, so resolve it once here.
+pub fn validate_rootfs(rootfs: &Path) -> Result<PathBuf, RootfsError> {
+    let meta = std::fs::metadata(rootfs).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => RootfsError::Missing(rootfs.to_path_buf()),
+        _ => RootfsError::Unreadable {
+            path: rootfs.to_path_buf(),
+            source: e,
+        },
+    })?;
+    if !meta.is_dir() {
+        return Err(RootfsError::NotADirectory(rootfs.to_path_buf()));
+    }
+    let unreadable = |source| RootfsError::Unreadable {
+        path: rootfs.to_path_buf(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(rootfs).map_err(unreadable)?;
+    if entries.next().is_none() {
+        return Err(RootfsError::Empty(rootfs.to_path_buf()));
+    }
+    std::fs::canonicalize(rootfs).map_err(unreadable)
+}

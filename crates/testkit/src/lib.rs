@@ -1,0 +1,377 @@
+//! # cratebox-testkit: helpers for tests that run real containers
+//!
+//! cratebox's isolation code is tested by doing it: real namespaces, real
+//! mounts, as root. These helpers keep such tests honest:
+//!
+//! - [`require_root`]: a privileged test that cannot get root says
+//!   "skipped: needs root" — and fails under `CI=true`, where a skip would
+//!   hide that nothing was tested.
+//! - [`TestEnv`]: a private state root in a temp dir with the demo image
+//!   built in it, so tests never touch `/var/lib/cratebox`.
+//! - [`LeakCheck`]: what the host looked like before (mounts, network
+//!   namespaces, cgroups, processes rooted in the temp dir) compared with
+//!   after. [`TestEnv::finish`] asserts nothing was left behind.
+//! - [`host_namespaces`] and [`normalize_report`]: run the `probe` inside a
+//!   container and turn its report into a stable snapshot.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub use cratebox_demo_image::{BREAKOUT_PATH, PROBE_PATH};
+
+/// True when running as root. Otherwise prints "skipped: needs root" and
+/// returns false — or panics when `CI=true`, where every privileged test
+/// must really run.
+pub fn require_root() -> bool {
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("this test needs root and CI=true: run the test suite as root (scripts/test does)");
+    }
+    eprintln!("skipped: needs root");
+    false
+}
+
+/// A temp state root with the demo image in it, plus a leak check taken
+/// before anything ran.
+#[derive(Debug)]
+pub struct TestEnv {
+    dir: tempfile::TempDir,
+    rootfs: PathBuf,
+    leaks: LeakCheck,
+}
+
+impl TestEnv {
+    /// Build the demo image in a fresh temp state root.
+    pub fn new() -> TestEnv {
+        let leaks = LeakCheck::take();
+        let dir = tempfile::Builder::new()
+            .prefix("cratebox-test-")
+            .tempdir()
+            .expect("cannot create a temp dir for the test");
+        let rootfs = cratebox_demo_image::ensure(dir.path()).expect("cannot build the demo image");
+        TestEnv { dir, rootfs, leaks }
+    }
+
+    /// The state root (what `CRATEBOX_ROOT` is set to for commands).
+    pub fn state_root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The demo image's root file system.
+    pub fn rootfs(&self) -> &Path {
+        &self.rootfs
+    }
+
+    /// A command for `program` (a chapter binary) with `CRATEBOX_ROOT` set
+    /// to this env and stdin closed, so chapters run their demo, not a shell.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("CRATEBOX_ROOT", self.dir.path())
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// The probe's report about the test process itself, on the host.
+    /// The probe is a static binary, so it runs here as well as in the image.
+    pub fn host_report(&self) -> String {
+        let probe = self.rootfs.join(PROBE_PATH.trim_start_matches('/'));
+        let output = Command::new(&probe)
+            .output()
+            .expect("cannot run the probe on the host");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The host's capability bounding set, as the probe names it.
+    pub fn host_bounding_set(&self) -> String {
+        self.host_report()
+            .lines()
+            .find_map(|l| l.strip_prefix("  bounding: "))
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Run `program` with `args` and collect its output.
+    pub fn run(&self, program: &str, args: &[&str]) -> Outcome {
+        let output = self
+            .command(program)
+            .args(args)
+            .output()
+            .expect("cannot start the program under test");
+        Outcome::from(output)
+    }
+
+    /// Remove the temp dir and assert the test left nothing behind: no
+    /// mounts, no network namespaces, no cgroups, no processes rooted in
+    /// the temp dir, and the temp dir itself gone.
+    pub fn finish(self) {
+        let path = self.dir.path().to_path_buf();
+        self.leaks.assert_nothing_new(&path);
+        self.dir
+            .close()
+            .unwrap_or_else(|e| panic!("cannot remove {}: {e}", path.display()));
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        TestEnv::new()
+    }
+}
+
+/// What a finished program did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Its exit code (128 + signal when killed).
+    pub code: i32,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+impl From<Output> for Outcome {
+    fn from(output: Output) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        let code = output
+            .status
+            .code()
+            .unwrap_or_else(|| 128 + output.status.signal().unwrap_or(0));
+        Outcome {
+            code,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// A picture of host state that a container test could leak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakCheck {
+    mounts: BTreeSet<String>,
+    netns: BTreeSet<String>,
+    cgroups: BTreeSet<String>,
+}
+
+impl LeakCheck {
+    /// Look at the host now.
+    pub fn take() -> LeakCheck {
+        LeakCheck {
+            mounts: mount_points(),
+            netns: named_netns(),
+            cgroups: cratebox_cgroups(),
+        }
+    }
+
+    /// Panic if anything appeared since [`LeakCheck::take`], or if any
+    /// mount or process still refers to `dir`.
+    pub fn assert_nothing_new(&self, dir: &Path) {
+        let now = LeakCheck::take();
+        let new = |before: &BTreeSet<String>, after: &BTreeSet<String>| -> Vec<String> {
+            after.difference(before).cloned().collect()
+        };
+        let dir_text = dir.to_string_lossy();
+        let mounts: Vec<String> = now
+            .mounts
+            .iter()
+            .filter(|m| !self.mounts.contains(*m) || m.starts_with(dir_text.as_ref()))
+            .cloned()
+            .collect();
+        assert!(mounts.is_empty(), "leaked mounts: {mounts:?}");
+        assert!(
+            new(&self.netns, &now.netns).is_empty(),
+            "leaked network namespaces: {:?}",
+            new(&self.netns, &now.netns)
+        );
+        assert!(
+            new(&self.cgroups, &now.cgroups).is_empty(),
+            "leaked cgroups: {:?}",
+            new(&self.cgroups, &now.cgroups)
+        );
+        let procs = processes_rooted_in(dir);
+        assert!(
+            procs.is_empty(),
+            "processes still running in {}: {procs:?}",
+            dir.display()
+        );
+    }
+}
+
+/// Mount points of the host's mount namespace.
+fn mount_points() -> BTreeSet<String> {
+    fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(4).map(str::to_string))
+        .collect()
+}
+
+/// Named network namespaces (`ip netns add`).
+fn named_netns() -> BTreeSet<String> {
+    fs::read_dir("/run/netns")
+        .map(|dir| {
+            dir.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every cgroup whose name mentions cratebox, in any hierarchy.
+fn cratebox_cgroups() -> BTreeSet<String> {
+    fn walk(dir: &Path, depth: usize, found: &mut BTreeSet<String>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            if entry.file_name().to_string_lossy().contains("cratebox") {
+                found.insert(path.to_string_lossy().into_owned());
+            }
+            if depth > 0 {
+                walk(&path, depth - 1, found);
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    walk(Path::new("/sys/fs/cgroup"), 4, &mut found);
+    found
+}
+
+/// Pids of processes using `dir`: their root or working directory is in it
+/// (a chroot), or one of their mounts comes from it (after pivot_root the
+/// root link reads "/", but mountinfo still names the source directory).
+fn processes_rooted_in(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let dir_text = dir.to_string_lossy().into_owned();
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| {
+            let linked = ["root", "cwd"].iter().any(|link| {
+                fs::read_link(e.path().join(link))
+                    .map(|target| target.starts_with(dir))
+                    .unwrap_or(false)
+            });
+            linked
+                || fs::read_to_string(e.path().join("mountinfo"))
+                    .map(|m| m.contains(&dir_text))
+                    .unwrap_or(false)
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// True when a process named `comm` runs with its root inside `dir`: the
+/// way a test knows a container has started its command.
+pub fn command_running_in(dir: &Path, comm: &str) -> bool {
+    processes_rooted_in(dir).iter().any(|pid| {
+        fs::read_to_string(format!("/proc/{pid}/comm"))
+            .map(|c| c.trim() == comm)
+            .unwrap_or(false)
+    })
+}
+
+/// The host's namespaces as the probe's `--host-ns` argument.
+pub fn host_namespaces() -> String {
+    let mut pairs = Vec::new();
+    for name in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] {
+        if let Ok(link) = fs::read_link(format!("/proc/self/ns/{name}")) {
+            let link = link.to_string_lossy().into_owned();
+            if let Some((_, inode)) = link.split_once('[') {
+                pairs.push(format!("{name}={}", inode.trim_end_matches(']')));
+            }
+        }
+    }
+    pairs.join(",")
+}
+
+/// Make a probe report comparable across machines and runs, changing only
+/// what varies for reasons other than isolation:
+///
+/// - a pid other than 1 or 2 becomes `[PID]`;
+/// - the file system type of `/` (whatever the temp dir lives on) becomes `[FS]`;
+/// - a capability set equal to the host's bounding set (`host_bounding`, as
+///   the probe prints it on the host) becomes `[HOST BOUNDING SET]`: hosts
+///   differ in which capabilities exist and which their admin dropped;
+/// - cgroup lines lose their hierarchy ids and controller lists, which
+///   depend on whether the host runs cgroup v1, v2 or both, and repeats go.
+pub fn normalize_report(report: &str, host_bounding: &str) -> String {
+    let mut out = Vec::new();
+    let mut in_cgroup = false;
+    let mut cgroups_seen = BTreeSet::new();
+    for line in report.lines() {
+        if let Some(pid) = line.strip_prefix("pid: ") {
+            out.push(if pid == "1" || pid == "2" {
+                line.to_string()
+            } else {
+                "pid: [PID]".to_string()
+            });
+            continue;
+        }
+        if line == "cgroup:" {
+            in_cgroup = true;
+            out.push(line.to_string());
+            continue;
+        }
+        if in_cgroup {
+            // "  4:memory:/some/path" → "  /some/path"
+            let path = line.trim().splitn(3, ':').nth(2).unwrap_or(line.trim());
+            if cgroups_seen.insert(path.to_string()) {
+                out.push(format!("  {path}"));
+            }
+            continue;
+        }
+        if let Some((label, caps)) = line.split_once(": ") {
+            if line.starts_with("  ") && caps == host_bounding && !caps.is_empty() {
+                out.push(format!("{label}: [HOST BOUNDING SET]"));
+                continue;
+            }
+        }
+        if let Some(rest) = line.strip_prefix("  / ") {
+            let options = rest.split_once(' ').map(|(_, o)| o).unwrap_or("");
+            out.push(format!("  / [FS] {options}"));
+            continue;
+        }
+        out.push(line.to_string());
+    }
+    out.join("\n") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_keeps_isolation_facts_and_drops_machine_facts() {
+        let report = "pid: 4711\nhostname: box\nmounts:\n  / ext4 rw\n  /proc proc rw,nosuid\ncgroup:\n  12:pids:/\n  11:memory:/\n  0::/\n";
+        let report = format!(
+            "{report}capabilities:\n  effective: all except sys_resource\n  inheritable: none\n"
+        );
+        insta::assert_snapshot!(normalize_report(&report, "all except sys_resource"));
+    }
+
+    #[test]
+    fn host_namespaces_lists_at_least_the_classic_six() {
+        let ns = host_namespaces();
+        for name in ["ipc=", "mnt=", "net=", "pid=", "user=", "uts="] {
+            assert!(ns.contains(name), "{ns}");
+        }
+    }
+}
