@@ -219,12 +219,16 @@ fn describe_caps(hex: &str) -> String {
     let Ok(mask) = u64::from_str_radix(hex, 16) else {
         return "unknown".to_string();
     };
-    let (held, missing): (Vec<(usize, &str)>, Vec<(usize, &str)>) = CAPABILITIES
-        .iter()
-        .copied()
-        .enumerate()
-        .partition(|(bit, _)| mask & (1 << bit) != 0);
-    let names = |caps: &[(usize, &str)]| caps.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(",");
+    let has = |bit: usize| mask & (1 << bit) != 0;
+    let held: Vec<&str> = (0..CAPABILITIES.len())
+        .filter(|b| has(*b))
+        .map(|b| CAPABILITIES[b])
+        .collect();
+    let missing: Vec<&str> = (0..CAPABILITIES.len())
+        .filter(|b| !has(*b))
+        .map(|b| CAPABILITIES[b])
+        .collect();
+    let names = |caps: &[&str]| caps.join(",");
     if held.is_empty() {
         "none".to_string()
     } else if missing.is_empty() {
