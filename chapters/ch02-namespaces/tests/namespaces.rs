@@ -232,7 +232,7 @@ fn invalid_hostname_is_refused_before_anything_happens() {
     assert_eq!(out.code, 125, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
-        "ch02-namespaces: invalid hostname \"bad_name!\": it may only contain letters, digits, '-' and '.' (use letters, digits, '-' and '.', e.g. --hostname web-1)"
+        "ch02-namespaces: invalid hostname \"bad_name!\": it may only contain letters, digits, '-' and '.'; pass one like --hostname web-1"
     );
 }
 

@@ -7,9 +7,7 @@ const MAX_LEN: usize = 64;
 
 /// Why a hostname was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error(
-    "invalid hostname {name:?}: {reason} (use letters, digits, '-' and '.', e.g. --hostname web-1)"
-)]
+#[error("invalid hostname {name:?}: {reason}; pass one like --hostname web-1")]
 pub struct HostnameError {
     /// The name as given.
     pub name: String,

@@ -330,6 +330,9 @@ pub fn normalize_report(report: &str, host_bounding: &str) -> String {
             out.push(line.to_string());
             continue;
         }
+        if in_cgroup && !line.starts_with("  ") {
+            in_cgroup = false;
+        }
         if in_cgroup {
             // "  4:memory:/some/path" → "  /some/path"
             let path = line.trim().splitn(3, ':').nth(2).unwrap_or(line.trim());
