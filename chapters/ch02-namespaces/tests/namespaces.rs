@@ -249,3 +249,25 @@ fn missing_rootfs_is_a_clear_error() {
     assert!(out.stderr.contains("does not exist"), "{out:?}");
     env.finish();
 }
+
+#[test]
+fn a_failed_setup_step_is_named_and_leaves_nothing() {
+    if !require_root() {
+        return;
+    }
+    let env = TestEnv::new();
+    // A rootfs whose /dev is a file: the tmpfs for /dev cannot be mounted.
+    let broken = env.state_root().join("broken");
+    std::fs::create_dir_all(broken.join("bin")).unwrap();
+    std::fs::write(broken.join("dev"), "not a directory").unwrap();
+    let out = env.run(BIN, &["--rootfs", broken.to_str().unwrap(), "/bin/true"]);
+    assert_eq!(out.code, 125, "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("cannot prepare the container: `mount -t tmpfs"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("/broken/dev` failed"), "{out:?}");
+    env.finish();
+}

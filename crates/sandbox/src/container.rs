@@ -22,6 +22,7 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
+use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sched::clone;
 use nix::sys::signal::{kill, SigSet, Signal};
@@ -34,12 +35,13 @@ use nix::unistd::{
 use crate::command::{ContainerCommand, PreparedCommand};
 use crate::idmap::{write_maps, IdRange};
 use crate::init::run_init;
-use crate::mounts::{mount_plan, perform, PlanOptions};
+use crate::mounts::{mount_plan, perform, MountError, PlanOptions};
 use crate::namespaces::{clone_flags, Namespaces};
 use crate::network::bring_up_loopback;
 use crate::report::{self, SETUP_FAILED};
 use crate::supervise::{block, forwarded_signals, supervise};
 use crate::ContainerError;
+use thiserror::Error;
 
 /// Everything needed to start a container.
 #[derive(Debug, Clone)]
@@ -171,6 +173,19 @@ pub fn run(config: &ContainerConfig) -> Result<i32, ContainerError> {
     spawn(config)?.start()
 }
 
+/// A step of the child's setup that failed.
+#[derive(Debug, Error)]
+enum SetupError {
+    #[error("cannot become root of the user namespace: {0}")]
+    BecomeRoot(Errno),
+    #[error("sethostname: {0}")]
+    Hostname(Errno),
+    #[error(transparent)]
+    Mount(#[from] MountError),
+    #[error("cannot bring up lo: {0}")]
+    Loopback(Errno),
+}
+
 /// What the child needs besides the command.
 struct ChildSetup<'a> {
     hostname: &'a str,
@@ -190,7 +205,8 @@ fn child(
     if !matches!(read(go_read.as_raw_fd(), &mut byte), Ok(1)) {
         return SETUP_FAILED;
     }
-    if let Err(message) = prepare(setup) {
+    if let Err(error) = prepare(setup) {
+        let message = format!("cannot prepare the container: {error}");
         report::send(&report_write, SETUP_FAILED, &message);
         return SETUP_FAILED;
     }
@@ -199,26 +215,25 @@ fn child(
 
 // ANCHOR: prepare
 /// Everything between "go" and starting the command, one step at a time.
-fn prepare(setup: &ChildSetup<'_>) -> Result<(), String> {
+fn prepare(setup: &ChildSetup<'_>) -> Result<(), SetupError> {
+    let root = (Uid::from_raw(0), Gid::from_raw(0));
     if setup.user_namespace {
         // Become root *of the new user namespace*: uid 0 here is the
         // unprivileged uid the parent mapped it to outside.
-        setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
-        setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
-            .map_err(|e| format!("setresgid 0: {e}"))?;
-        setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
-            .map_err(|e| format!("setresuid 0: {e}"))?;
+        setgroups(&[]).map_err(SetupError::BecomeRoot)?;
+        setresgid(root.1, root.1, root.1).map_err(SetupError::BecomeRoot)?;
+        setresuid(root.0, root.0, root.0).map_err(SetupError::BecomeRoot)?;
     }
     // Our own UTS namespace: this changes nobody's hostname but ours.
-    sethostname(setup.hostname).map_err(|e| format!("sethostname {}: {e}", setup.hostname))?;
+    sethostname(setup.hostname).map_err(SetupError::Hostname)?;
     // Device nodes get exactly the modes in the plan.
     umask(Mode::empty());
     for step in setup.plan {
-        perform(step).map_err(|e| format!("cannot prepare the container: {e}"))?;
+        perform(step)?;
     }
     umask(Mode::from_bits_truncate(0o022));
     // A new network namespace has only `lo`, and it is down.
-    bring_up_loopback().map_err(|e| format!("cannot bring up lo: {e}"))?;
+    bring_up_loopback().map_err(SetupError::Loopback)?;
     Ok(())
 }
 // ANCHOR_END: prepare
