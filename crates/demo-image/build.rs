@@ -1,4 +1,4 @@
-//! Compile the in-container helpers (`probe`, `breakout`) as fully static
+//! Compile the in-container helpers (`probe`, `breakout`, `memhog`) as fully static
 //! binaries and hand them to the library, which embeds them in the demo image.
 //!
 //! Why not depend on the `cratebox-tools` crate's binaries? Cargo does not let
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The helpers, by the name they get in `OUT_DIR`.
-const TOOLS: [&str; 2] = ["probe", "breakout"];
+const TOOLS: [&str; 3] = ["probe", "breakout", "memhog"];
 
 fn main() {
     if let Err(message) = run() {

@@ -29,6 +29,7 @@ echo "try: ch01-chroot /usr/local/bin/breakout"
 "#;
 // ANCHOR_END: demo
 
+// ANCHOR: main
 fn main() {
     let cli = Cli::parse();
     exit_with("ch01-chroot", || {
@@ -38,3 +39,4 @@ fn main() {
         Ok(run_chrooted(&rootfs, &command)?)
     })
 }
+// ANCHOR_END: main

@@ -5,22 +5,16 @@
 //! on a root reached by pivot_root instead of chroot.
 
 use clap::Parser;
-use cratebox_cli::{exit_with, require_root, RunArgs};
-use cratebox_sandbox::idmap::DEFAULT_USERNS_RANGE;
-use cratebox_sandbox::{run, ContainerCommand, ContainerConfig, Namespaces};
+use cratebox_cli::{exit_with, require_root, IsolationArgs, RunArgs};
+use cratebox_sandbox::run;
 
 /// Run a command in new namespaces: its own hostname, processes, mounts,
 /// IPC, network and cgroup view.
 #[derive(Debug, Parser)]
 #[command(name = "ch02-namespaces", version)]
 struct Cli {
-    /// Hostname inside the container
-    #[arg(long, value_name = "NAME", default_value = "cratebox")]
-    hostname: String,
-
-    /// Also create a user namespace: root inside is uid 100000 outside
-    #[arg(long)]
-    userns: bool,
+    #[command(flatten)]
+    isolation: IsolationArgs,
 
     #[command(flatten)]
     run: RunArgs,
@@ -38,20 +32,16 @@ echo "try: ch02-namespaces /usr/local/bin/breakout"
 "#;
 // ANCHOR_END: demo
 
+// ANCHOR: main
 fn main() {
     let cli = Cli::parse();
     exit_with("ch02-namespaces", || {
-        cratebox_sandbox::hostname::validate_hostname(&cli.hostname)?;
+        cratebox_sandbox::hostname::validate_hostname(&cli.isolation.hostname)?;
         require_root("ch02-namespaces", "create namespaces and mounts")?;
-        let mut command = ContainerCommand::new(cli.run.command(DEMO));
-        command.set_env("HOSTNAME", &cli.hostname);
-        let config = ContainerConfig {
-            rootfs: cli.run.rootfs()?,
-            hostname: cli.hostname.clone(),
-            namespaces: Namespaces::all(cli.userns),
-            id_range: DEFAULT_USERNS_RANGE,
-            command,
-        };
+        let config = cli
+            .isolation
+            .config(cli.run.rootfs()?, cli.run.command(DEMO))?;
         Ok(run(&config)?)
     })
 }
+// ANCHOR_END: main

@@ -271,3 +271,37 @@ fn a_failed_setup_step_is_named_and_leaves_nothing() {
     assert!(out.stderr.contains("/broken/dev` failed"), "{out:?}");
     env.finish();
 }
+
+#[test]
+fn userns_needs_a_rootfs_others_can_reach() {
+    if !require_root() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    // A private directory on the way, as `mktemp -d` makes them.
+    let private = env.state_root().join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let rootfs = private.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+    let out = env.run(
+        BIN,
+        &[
+            "--userns",
+            "--rootfs",
+            rootfs.to_str().unwrap(),
+            "/bin/true",
+        ],
+    );
+    assert_eq!(out.code, 125, "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "cannot enter {} (mode 700): run `chmod o+x",
+            private.display()
+        )),
+        "{out:?}"
+    );
+    env.finish();
+}

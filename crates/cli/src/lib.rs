@@ -11,7 +11,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use cratebox_sandbox::ContainerError;
+use cratebox_cgroups::limits::{self, Limits};
+use cratebox_runtime::RunError;
+use cratebox_sandbox::idmap::DEFAULT_USERNS_RANGE;
+use cratebox_sandbox::{ContainerCommand, ContainerConfig, ContainerError, Namespaces};
 
 /// The arguments every chapter takes: where the root file system is, and
 /// what to run in it.
@@ -58,6 +61,95 @@ impl RunArgs {
     }
 }
 
+/// Chapter 2's isolation flags, which every later chapter takes too.
+#[derive(Debug, Args)]
+pub struct IsolationArgs {
+    /// Hostname inside the container
+    #[arg(long, value_name = "NAME", default_value = "cratebox")]
+    pub hostname: String,
+
+    /// Also create a user namespace: root inside is uid 100000 outside
+    #[arg(long)]
+    pub userns: bool,
+}
+
+impl IsolationArgs {
+    /// The container to run: `command` in `rootfs`, in every namespace.
+    pub fn config(&self, rootfs: PathBuf, command: Vec<String>) -> anyhow::Result<ContainerConfig> {
+        cratebox_sandbox::hostname::validate_hostname(&self.hostname)?;
+        let mut command = ContainerCommand::new(command);
+        command.set_env("HOSTNAME", &self.hostname);
+        Ok(ContainerConfig {
+            rootfs,
+            hostname: self.hostname.clone(),
+            namespaces: Namespaces::all(self.userns),
+            id_range: DEFAULT_USERNS_RANGE,
+            command,
+        })
+    }
+}
+
+/// Chapter 3's resource limits, with docker's flag names and value forms.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Memory limit, e.g. 32m or 1g (b, k, m, g: powers of 1024)
+    #[arg(short = 'm', long, value_name = "SIZE", value_parser = clap_parser(limits::parse_memory))]
+    pub memory: Option<u64>,
+
+    /// Memory plus swap limit, or -1 for unlimited swap [default: twice --memory]
+    #[arg(long, value_name = "SIZE", allow_negative_numbers = true, value_parser = clap_parser(limits::parse_swap))]
+    pub memory_swap: Option<limits::Swap>,
+
+    /// Number of CPUs, e.g. 0.5 or 1.5 (CPU time per 100 ms period)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap_parser(limits::parse_cpus))]
+    pub cpus: Option<limits::CpuQuota>,
+
+    /// Relative CPU weight, 2 to 262144 (default 1024)
+    #[arg(long, value_name = "N", value_parser = clap_parser(limits::parse_shares))]
+    pub cpu_shares: Option<u64>,
+
+    /// Maximum number of processes, e.g. 100
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap_parser(limits::parse_pids))]
+    pub pids_limit: Option<u64>,
+
+    /// CPUs the container may run on, e.g. 0 or 0-1 or 0,2
+    #[arg(long, value_name = "LIST")]
+    pub cpuset_cpus: Option<String>,
+
+    /// Print peak memory, CPU time and peak process count at the end
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// A limit parser as clap wants one: clap already names the flag and the
+/// value, so the error keeps only the accepted forms.
+fn clap_parser<T>(
+    parse: fn(&str) -> Result<T, limits::LimitError>,
+) -> impl Fn(&str) -> Result<T, String> + Clone {
+    move |value| parse(value).map_err(|e| e.expected.to_string())
+}
+
+impl LimitArgs {
+    /// The limits asked for.
+    pub fn limits(&self) -> anyhow::Result<Limits> {
+        let available = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let cpuset_cpus = match &self.cpuset_cpus {
+            Some(list) => Some(limits::parse_cpuset(list, available)?),
+            None => None,
+        };
+        Ok(Limits {
+            memory: self.memory,
+            memory_swap: self.memory_swap,
+            cpus: self.cpus,
+            cpu_shares: self.cpu_shares,
+            pids: self.pids_limit,
+            cpuset_cpus,
+        })
+    }
+}
+
 /// Refuse to go on unless we are root, naming the privileged thing `what`
 /// we are about to do.
 pub fn require_root(program: &str, what: &str) -> anyhow::Result<()> {
@@ -77,10 +169,13 @@ pub fn exit_with(program: &str, body: impl FnOnce() -> anyhow::Result<i32>) -> !
         Ok(code) => std::process::exit(code),
         Err(error) => {
             eprintln!("{program}: {error:#}");
-            let code = error
-                .downcast_ref::<ContainerError>()
-                .map(ContainerError::exit_code)
-                .unwrap_or(cratebox_sandbox::report::SETUP_FAILED);
+            let code = if let Some(error) = error.downcast_ref::<ContainerError>() {
+                error.exit_code()
+            } else if let Some(error) = error.downcast_ref::<RunError>() {
+                error.exit_code()
+            } else {
+                cratebox_sandbox::report::SETUP_FAILED
+            };
             std::process::exit(code)
         }
     }

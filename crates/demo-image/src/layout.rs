@@ -15,6 +15,8 @@ use crate::manifest::SourceKind;
 pub(crate) const PROBE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/probe"));
 /// `breakout`, compiled static by `build.rs`: the classic chroot escape.
 pub(crate) const BREAKOUT_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/breakout"));
+/// `memhog`, compiled static by `build.rs`: uses memory until stopped.
+pub(crate) const MEMHOG_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/memhog"));
 /// Changes whenever either tool's bytes change, so a cached image holding an
 /// older build of them is rebuilt.
 pub(crate) const TOOLS_FINGERPRINT: &str = env!("CRATEBOX_TOOLS_FINGERPRINT");
@@ -118,6 +120,7 @@ pub(crate) fn plan(source: SourceKind) -> Layout {
         ),
         tool(crate::PROBE_PATH, PROBE_BYTES),
         tool(crate::BREAKOUT_PATH, BREAKOUT_BYTES),
+        tool(crate::MEMHOG_PATH, MEMHOG_BYTES),
     ];
     Layout { dirs, files }
 }
@@ -181,7 +184,7 @@ mod tests {
 
     #[test]
     fn embedded_tools_are_static_elf_binaries() {
-        for bytes in [PROBE_BYTES, BREAKOUT_BYTES] {
+        for bytes in [PROBE_BYTES, BREAKOUT_BYTES, MEMHOG_BYTES] {
             let elf = goblin::elf::Elf::parse(bytes).unwrap();
             assert_eq!(elf.interpreter, None);
             assert!(elf.libraries.is_empty());

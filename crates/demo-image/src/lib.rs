@@ -12,7 +12,7 @@
 //! 1. `layout`: the skeleton every Linux root has: `/proc`,
 //!    `/sys` and `/dev` as empty mount points, `/tmp` with the sticky bit,
 //!    `/etc/passwd`, and an `/etc/os-release` that tells the image apart from
-//!    the host. Plus two static helpers, `probe` and `breakout`, compiled by
+//!    the host. Plus static helpers, `probe`, `breakout` and `memhog`, compiled by
 //!    `build.rs` and embedded in this library.
 //! 2. Where the programs come from: a [`Source`].
 //!    - `busybox`: one static binary and a symlink per
@@ -56,6 +56,8 @@ pub use mirror::MirrorError;
 pub const PROBE_PATH: &str = "/usr/local/bin/probe";
 /// Where the chroot breakout lives inside the image.
 pub const BREAKOUT_PATH: &str = "/usr/local/bin/breakout";
+/// Where the memory hog of chapter 3 lives inside the image.
+pub const MEMHOG_PATH: &str = "/usr/local/bin/memhog";
 
 /// Where the image's programs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sched::clone;
+use nix::sched::{clone, unshare, CloneFlags};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::stat::{umask, Mode};
 use nix::sys::wait::waitpid;
@@ -79,11 +79,18 @@ pub struct Spawned {
 pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
     crate::hostname::validate_hostname(&config.hostname)?;
     let rootfs = crate::rootfs::validate_rootfs(&config.rootfs)?;
+    if config.namespaces.user {
+        crate::rootfs::check_reachable_by_others(&rootfs)?;
+    }
     let command = config
         .command
         .prepare()
         .map_err(|_| ContainerError::NulInCommand)?;
-    let flags = clone_flags(&config.namespaces);
+    // The cgroup namespace is not created by clone: its root is the cgroup
+    // the process is in when it is created, and the parent moves the child
+    // into the container's cgroup only after clone. The child unshares it
+    // once it has been let go, so that /proc/self/cgroup inside shows "/".
+    let flags = clone_flags(&config.namespaces) - CloneFlags::CLONE_NEWCGROUP;
     let plan_options = PlanOptions {
         user_namespace: config.namespaces.user,
     };
@@ -109,6 +116,7 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
         let setup = ChildSetup {
             hostname: &config.hostname,
             user_namespace: config.namespaces.user,
+            cgroup_namespace: config.namespaces.cgroup,
             plan: &plan,
         };
         match report_write.take() {
@@ -146,6 +154,7 @@ impl Spawned {
         self.pid
     }
 
+    // ANCHOR: start
     /// Let the child go on, and wait for the command to end. Returns its
     /// exit code, or the child's own report if it could not start it.
     pub fn start(self) -> Result<i32, ContainerError> {
@@ -159,6 +168,7 @@ impl Spawned {
             None => Ok(code),
         }
     }
+    // ANCHOR_END: start
 
     /// Kill the waiting child and reap it: nothing is left behind, since it
     /// has not mounted anything yet and its namespaces die with it.
@@ -178,6 +188,8 @@ pub fn run(config: &ContainerConfig) -> Result<i32, ContainerError> {
 enum SetupError {
     #[error("cannot become root of the user namespace: {0}")]
     BecomeRoot(Errno),
+    #[error("cannot create the cgroup namespace: {0}")]
+    CgroupNamespace(Errno),
     #[error("sethostname: {0}")]
     Hostname(Errno),
     #[error(transparent)]
@@ -190,9 +202,11 @@ enum SetupError {
 struct ChildSetup<'a> {
     hostname: &'a str,
     user_namespace: bool,
+    cgroup_namespace: bool,
     plan: &'a [crate::mounts::MountOp],
 }
 
+// ANCHOR: child
 /// The cloned child: PID 1 of the new PID namespace. Returns its exit code.
 fn child(
     setup: &ChildSetup<'_>,
@@ -205,6 +219,10 @@ fn child(
     if !matches!(read(go_read.as_raw_fd(), &mut byte), Ok(1)) {
         return SETUP_FAILED;
     }
+    // Should the program outside die (even by SIGKILL), take the container
+    // with it rather than leave it running with nobody to wait for it.
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and touches no memory.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
     if let Err(error) = prepare(setup) {
         let message = format!("cannot prepare the container: {error}");
         report::send(&report_write, SETUP_FAILED, &message);
@@ -212,11 +230,16 @@ fn child(
     }
     run_init(command, report_write)
 }
+// ANCHOR_END: child
 
 // ANCHOR: prepare
 /// Everything between "go" and starting the command, one step at a time.
 fn prepare(setup: &ChildSetup<'_>) -> Result<(), SetupError> {
     let root = (Uid::from_raw(0), Gid::from_raw(0));
+    // Now that the parent has put us in our cgroup (if any), make it our "/".
+    if setup.cgroup_namespace {
+        unshare(CloneFlags::CLONE_NEWCGROUP).map_err(SetupError::CgroupNamespace)?;
+    }
     if setup.user_namespace {
         // Become root *of the new user namespace*: uid 0 here is the
         // unprivileged uid the parent mapped it to outside.

@@ -2,6 +2,7 @@
 
 use nix::sys::wait::WaitStatus;
 
+// ANCHOR: exit_code
 /// The exit code a shell would report for this wait status: the process's
 /// own code when it exited, 128 + the signal number when a signal killed it
 /// (so `kill -9` shows as 137, like `docker run`).
@@ -14,6 +15,7 @@ pub fn exit_code(status: WaitStatus) -> Option<i32> {
         _ => None,
     }
 }
+// ANCHOR_END: exit_code
 
 #[cfg(test)]
 mod tests {

@@ -299,19 +299,24 @@ pub fn perform(op: &MountOp) -> Result<(), MountError> {
         MountOp::Symlink { link, target } => {
             std::os::unix::fs::symlink(target, link).map_err(io_fail)
         }
-        MountOp::PivotRoot { new_root } => {
-            // pivot_root(".", ".") stacks the old root on top of the new one
-            // at the same place, so no directory for it is needed inside the
-            // image (which a mapped root might not be allowed to create).
-            chdir(new_root).map_err(fail)?;
-            pivot_root(".", ".").map_err(fail)?;
-            // Lazily detach the old root that now sits on top: from here on
-            // no path leads back to the host's files.
-            umount2(".", MntFlags::MNT_DETACH).map_err(fail)?;
-            chdir("/").map_err(fail)
-        }
+        MountOp::PivotRoot { new_root } => pivot_into(new_root).map_err(fail),
     }
 }
+
+// ANCHOR: pivot_root
+/// Make `new_root` the root of this mount namespace and drop the old one.
+fn pivot_into(new_root: &Path) -> Result<(), Errno> {
+    // pivot_root(".", ".") stacks the old root on top of the new one at the
+    // same place, so no directory for it is needed inside the image (which
+    // a mapped root might not be allowed to create).
+    chdir(new_root)?;
+    pivot_root(".", ".")?;
+    // Lazily detach the old root that now sits on top: from here on no path
+    // leads back to the host's files.
+    umount2(".", MntFlags::MNT_DETACH)?;
+    chdir("/")
+}
+// ANCHOR_END: pivot_root
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,7 @@ pub const NOT_EXECUTABLE: i32 = 126;
 /// Exit code when the command does not exist.
 pub const NOT_FOUND: i32 = 127;
 
+// ANCHOR: send
 /// Child side: write the report. Errors are ignored, since the child is about
 /// to exit and its exit code still says something went wrong.
 pub fn send(fd: impl AsFd, code: i32, message: &str) {
@@ -39,6 +40,9 @@ pub fn send(fd: impl AsFd, code: i32, message: &str) {
     }
 }
 
+// ANCHOR_END: send
+
+// ANCHOR: receive
 /// Parent side: read until every writer has exec'd or exited.
 pub fn receive(fd: OwnedFd) -> Option<ChildReport> {
     let mut text = Vec::new();
@@ -61,3 +65,4 @@ pub fn receive(fd: OwnedFd) -> Option<ChildReport> {
         message: message.trim_end().to_string(),
     })
 }
+// ANCHOR_END: receive

@@ -15,6 +15,15 @@ pub enum RootfsError {
     /// An empty directory has no programs to run.
     #[error("rootfs {0} is empty: unpack a root file system into it (e.g. `tar -xf rootfs.tar -C {0}`), or leave --rootfs out to use the demo image")]
     Empty(PathBuf),
+    /// A directory on the way to the rootfs is closed to other users, so a
+    /// container root mapped to an unprivileged uid cannot reach it.
+    #[error("with --userns the container's root is an unprivileged user on the host, and it cannot enter {dir} (mode {mode:o}): run `chmod o+x {dir}`, or leave out --userns")]
+    ClosedToOthers {
+        /// The directory that is not searchable by others.
+        dir: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// Could not be read.
     #[error("cannot read rootfs {path}: {source}")]
     Unreadable {
@@ -49,4 +58,28 @@ pub fn validate_rootfs(rootfs: &Path) -> Result<PathBuf, RootfsError> {
         return Err(RootfsError::Empty(rootfs.to_path_buf()));
     }
     std::fs::canonicalize(rootfs).map_err(unreadable)
+}
+
+/// With a user namespace, the container's root is just another user to the
+/// host's files: every directory from `/` down to the rootfs must let
+/// "others" search it (the x bit), or even the first mount fails with
+/// EACCES. Say which one does not, up front.
+pub fn check_reachable_by_others(rootfs: &Path) -> Result<(), RootfsError> {
+    use std::os::unix::fs::PermissionsExt;
+    for dir in rootfs.ancestors() {
+        let mode = std::fs::metadata(dir)
+            .map_err(|source| RootfsError::Unreadable {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o001 == 0 {
+            return Err(RootfsError::ClosedToOthers {
+                dir: dir.to_path_buf(),
+                mode: mode & 0o7777,
+            });
+        }
+    }
+    Ok(())
 }

@@ -19,7 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub use cratebox_demo_image::{BREAKOUT_PATH, PROBE_PATH};
+pub use cratebox_demo_image::{BREAKOUT_PATH, MEMHOG_PATH, PROBE_PATH};
 
 /// True when running as root. Otherwise prints "skipped: needs root" and
 /// returns false — or panics when `CI=true`, where every privileged test
@@ -302,6 +302,7 @@ pub fn host_namespaces() -> String {
     pairs.join(",")
 }
 
+// ANCHOR: normalize_report
 /// Make a probe report comparable across machines and runs, changing only
 /// what varies for reasons other than isolation:
 ///
@@ -356,6 +357,7 @@ pub fn normalize_report(report: &str, host_bounding: &str) -> String {
     }
     out.join("\n") + "\n"
 }
+// ANCHOR_END: normalize_report
 
 #[cfg(test)]
 mod tests {

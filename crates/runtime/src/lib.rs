@@ -1,0 +1,134 @@
+//! # cratebox-runtime: the flow of one container run
+//!
+//! The chapter crates each own one kernel idea; this crate strings them
+//! together in the order a run needs them, and undoes them in reverse:
+//!
+//! ```text
+//! create cgroup (limits) ─► spawn container (waits) ─► add it to the cgroup ─► start
+//!                                                                               │
+//! remove cgroup ◄── read stats ◄────────────────────── wait for the command ◄───┘
+//! ```
+//!
+//! Chapter 3 is where it begins; later chapters add the image and the
+//! network to the same flow.
+
+use cratebox_cgroups::{create, unique_name, Cgroup, CgroupError, Hierarchies, Limits, Stats};
+use cratebox_sandbox::{spawn, ContainerConfig, ContainerError};
+use thiserror::Error;
+
+/// How a container run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// The command's exit code (128 + signal when killed).
+    pub code: i32,
+    /// What it used, read just before its cgroup was removed.
+    pub stats: Stats,
+}
+
+/// Why a run failed before the command could finish.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// Setting up or tearing down the cgroup failed.
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
+    /// Starting the container failed.
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+}
+
+impl RunError {
+    /// The exit code for a command-line program: the container's own
+    /// (125/126/127) or 125 for ours.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Container(error) => error.exit_code(),
+            RunError::Cgroup(_) => cratebox_sandbox::report::SETUP_FAILED,
+        }
+    }
+}
+
+// ANCHOR: run_limited
+/// Run a container inside a new cgroup with `limits`. The container's first
+/// process joins the cgroup while it still waits for its go-ahead, so not
+/// one instruction of the command runs unlimited.
+pub fn run_limited(config: &ContainerConfig, limits: &Limits) -> Result<RunOutcome, RunError> {
+    let cgroup = create(&Hierarchies::detect(), &unique_name(), limits)?;
+    let ran = (|| {
+        let container = spawn(config)?;
+        if let Err(error) = cgroup.add_task(container.pid()) {
+            container.abort();
+            return Err(RunError::from(error));
+        }
+        Ok(container.start()?)
+    })();
+    // Whatever happened, read what was used and tear the cgroup down.
+    let stats = cgroup.stats();
+    let removed = cgroup.remove();
+    let code = ran?;
+    removed?;
+    Ok(RunOutcome { code, stats })
+}
+// ANCHOR_END: run_limited
+
+// ANCHOR: explain
+/// What to tell the user about how the run ended, beyond its exit code:
+/// the OOM killer, and forks refused by the pids limit.
+pub fn explain(outcome: &RunOutcome, limits: &Limits) -> Vec<String> {
+    let mut lines = Vec::new();
+    if outcome.stats.oom_kills > 0 {
+        let limit = limits
+            .memory
+            .map(cratebox_cgroups::limits::human_size)
+            .unwrap_or_else(|| "unknown".into());
+        if outcome.code == 137 {
+            lines.push(format!("killed: out of memory (limit {limit})"));
+        } else {
+            lines.push(format!(
+                "out of memory: the kernel killed a process of the container (limit {limit})"
+            ));
+        }
+    }
+    if outcome.stats.pids_limit_hits > 0 {
+        let limit = limits
+            .pids
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        lines.push(format!(
+            "pids limit reached: {} attempts to start a process were refused (limit {limit})",
+            outcome.stats.pids_limit_hits
+        ));
+    }
+    lines
+}
+// ANCHOR_END: explain
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oom_and_pids_are_explained() {
+        let limits = Limits {
+            memory: Some(32 << 20),
+            pids: Some(20),
+            ..Limits::default()
+        };
+        let outcome = RunOutcome {
+            code: 137,
+            stats: Stats {
+                oom_kills: 1,
+                pids_limit_hits: 3,
+                ..Stats::default()
+            },
+        };
+        insta::assert_snapshot!(explain(&outcome, &limits).join("\n"), @r"
+        killed: out of memory (limit 32MiB)
+        pids limit reached: 3 attempts to start a process were refused (limit 20)
+        ");
+        let quiet = RunOutcome {
+            code: 0,
+            stats: Stats::default(),
+        };
+        assert!(explain(&quiet, &limits).is_empty());
+    }
+}
