@@ -1,0 +1,135 @@
+//! The cgroup code against the host's real cgroups, as root: the values
+//! written are read back from the kernel's files, statistics come from a
+//! real process, stale cgroups are cleaned up, and nothing is left behind.
+//!
+//! On this project's CI host the controllers live in cgroup v1, so these run
+//! the v1 implementation; on a host with cgroup v2 controllers (most current
+//! distributions) the same tests run the v2 implementation for real.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use cratebox_cgroups::limits::parse_cpus;
+use cratebox_cgroups::{
+    create, unique_name, AnyCgroup, Cgroup, Hierarchies, Limits, Version, PARENT,
+};
+use cratebox_testkit::{require_root, LeakCheck};
+use nix::unistd::Pid;
+
+/// One at a time: each test's leak check would see a neighbour's cgroup.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn dir_of(cgroup: &AnyCgroup, controller: &str) -> PathBuf {
+    match cgroup {
+        AnyCgroup::V1(v1) => v1.dir(controller).unwrap().to_path_buf(),
+        AnyCgroup::V2(v2) => v2.path().to_path_buf(),
+    }
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn limits_written_to_the_real_cgroup_read_back() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let leaks = LeakCheck::take();
+    let limits = Limits {
+        memory: Some(32 << 20),
+        cpus: Some(parse_cpus("0.5").unwrap()),
+        cpu_shares: Some(512),
+        pids: Some(20),
+        ..Limits::default()
+    };
+    let cgroup = create(&Hierarchies::detect(), &unique_name(), &limits).unwrap();
+    let found: Vec<String> = match cgroup.version() {
+        Version::V1 => vec![
+            read(dir_of(&cgroup, "memory").join("memory.limit_in_bytes")),
+            read(dir_of(&cgroup, "cpu").join("cpu.cfs_quota_us")),
+            read(dir_of(&cgroup, "cpu").join("cpu.cfs_period_us")),
+            read(dir_of(&cgroup, "cpu").join("cpu.shares")),
+            read(dir_of(&cgroup, "pids").join("pids.max")),
+        ],
+        Version::V2 => vec![
+            read(dir_of(&cgroup, "memory").join("memory.max")),
+            read(dir_of(&cgroup, "cpu").join("cpu.max")),
+            read(dir_of(&cgroup, "cpu").join("cpu.weight")),
+            read(dir_of(&cgroup, "pids").join("pids.max")),
+        ],
+    };
+    let expected: Vec<&str> = match cgroup.version() {
+        Version::V1 => vec!["33554432", "50000", "100000", "512", "20"],
+        Version::V2 => vec!["33554432", "50000 100000", "20", "20"],
+    };
+    cgroup.remove().unwrap();
+    assert_eq!(found, expected);
+    assert!(!dir_of(&cgroup, "memory").exists());
+    leaks.assert_nothing_new(&std::env::temp_dir().join("no-such-dir"));
+}
+
+#[test]
+fn a_real_process_is_counted_and_removed_with_the_cgroup() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let leaks = LeakCheck::take();
+    let cgroup = create(
+        &Hierarchies::detect(),
+        &unique_name(),
+        &Limits {
+            pids: Some(10),
+            ..Limits::default()
+        },
+    )
+    .unwrap();
+    // A process that burns a little CPU, then waits to be killed.
+    let mut child = std::process::Command::new("/bin/sh")
+        .args([
+            "-c",
+            "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 60",
+        ])
+        .spawn()
+        .unwrap();
+    cgroup.add_task(Pid::from_raw(child.id() as i32)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stats = cgroup.stats();
+    assert!(stats.pids_peak.unwrap_or(0) >= 1, "{stats:?}");
+    assert!(stats.cpu_time.is_some(), "{stats:?}");
+    // remove() kills what is still inside.
+    cgroup.remove().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    leaks.assert_nothing_new(&std::env::temp_dir().join("no-such-dir"));
+}
+
+#[test]
+fn stale_cgroups_of_dead_runs_are_removed_on_the_next_start() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let leaks = LeakCheck::take();
+    let hierarchies = Hierarchies::detect();
+    // A run that "crashed": its supervisor (a finished process) is gone,
+    // its cgroup is still there.
+    let mut dead = std::process::Command::new("/bin/true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    let stale_name = format!("{dead_pid}-0");
+    let stale = create(&hierarchies, &stale_name, &Limits::default()).unwrap();
+    let stale_dir = dir_of(&stale, "memory");
+    assert!(stale_dir.exists());
+
+    let fresh = create(&hierarchies, &unique_name(), &Limits::default()).unwrap();
+    assert!(!stale_dir.exists(), "{} survived", stale_dir.display());
+    assert!(stale_dir.parent().unwrap().ends_with(PARENT));
+    fresh.remove().unwrap();
+    leaks.assert_nothing_new(&std::env::temp_dir().join("no-such-dir"));
+}
