@@ -3,6 +3,9 @@
 //! snapshot-tested, so the v2 code is checked on any host; where the host
 //! really has v2 controllers, `real.rs` runs it for real as well.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;

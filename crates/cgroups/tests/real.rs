@@ -6,6 +6,9 @@
 //! the v1 implementation; on a host with cgroup v2 controllers (most current
 //! distributions) the same tests run the v2 implementation for real.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::sync::Mutex;
 
