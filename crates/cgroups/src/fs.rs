@@ -74,33 +74,35 @@ pub(crate) fn procs(dir: &Path) -> Vec<Pid> {
 }
 
 // ANCHOR: remove_dir
-/// Remove a cgroup directory. rmdir(2) refuses while any process is still
-/// in it, and processes of a finished container may linger a moment (the
-/// kernel kills the rest of a PID namespace when its init exits, but not
-/// instantly), so kill what is left and wait for the list to empty.
+/// Remove a cgroup directory. rmdir(2) refuses (EBUSY) while any process
+/// is still in it, and processes of a finished container may linger a
+/// moment (the kernel kills the rest of a PID namespace when its init
+/// exits, but not instantly), so kill what is left and try again.
 /// Then remove the shared parent too if this was its last child.
 pub(crate) fn remove_dir(dir: &Path) -> Result<(), CgroupError> {
-    if !dir.exists() {
-        return Ok(());
-    }
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let left = procs(dir);
-        if left.is_empty() {
-            break;
+        match fs::remove_dir(dir) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            // EBUSY: processes are still inside. Kill them and try again.
+            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EBUSY as i32) => {
+                if Instant::now() > deadline {
+                    return Err(CgroupError::Busy(dir.to_path_buf()));
+                }
+                for pid in procs(dir) {
+                    let _ = kill(pid, Signal::SIGKILL);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(source) => {
+                return Err(CgroupError::Remove {
+                    path: dir.to_path_buf(),
+                    source,
+                })
+            }
         }
-        for pid in left {
-            let _ = kill(pid, Signal::SIGKILL);
-        }
-        if Instant::now() > deadline {
-            return Err(CgroupError::Busy(dir.to_path_buf()));
-        }
-        std::thread::sleep(Duration::from_millis(5));
     }
-    fs::remove_dir(dir).map_err(|source| CgroupError::Remove {
-        path: dir.to_path_buf(),
-        source,
-    })?;
     if let Some(parent) = dir.parent() {
         // Fails while other containers still have cgroups there: fine.
         let _ = fs::remove_dir(parent);
