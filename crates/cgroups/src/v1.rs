@@ -87,7 +87,6 @@ impl V1Cgroup {
 
 impl Cgroup for V1Cgroup {
     fn apply(&self, limits: &Limits) -> Result<(), CgroupError> {
-        let host = self.host()?;
         // The shared parent of a v1 cpuset needs its own cpus and mems
         // before any child can have some.
         if let Some(parent) = self.dir("cpuset").and_then(Path::parent) {
@@ -98,6 +97,7 @@ impl Cgroup for V1Cgroup {
                 }
             }
         }
+        let host = self.host()?;
         for write in v1_writes(limits, &host)? {
             let dir = self
                 .dir(write.controller)

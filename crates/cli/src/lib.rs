@@ -161,6 +161,30 @@ pub fn require_root(program: &str, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An error and its causes on one line, "what: why: deeper why", leaving
+/// out a cause whose text the message before it already contains (our
+/// library errors often name their cause themselves).
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        // io errors read "Not a directory (os error 20)"; compare the words.
+        let words = text
+            .split(" (os error")
+            .next()
+            .unwrap_or(&text)
+            .to_lowercase();
+        if line.to_lowercase().contains(&words) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// Run `body` and exit the way a container engine does: with the
 /// container's exit code, or after one line on stderr with 125 (our own
 /// failure), 126 (command not runnable) or 127 (command not found).
@@ -168,7 +192,7 @@ pub fn exit_with(program: &str, body: impl FnOnce() -> anyhow::Result<i32>) -> !
     match body() {
         Ok(code) => std::process::exit(code),
         Err(error) => {
-            eprintln!("{program}: {error:#}");
+            eprintln!("{program}: {}", one_line(&error));
             let code = if let Some(error) = error.downcast_ref::<ContainerError>() {
                 error.exit_code()
             } else if let Some(error) = error.downcast_ref::<RunError>() {
