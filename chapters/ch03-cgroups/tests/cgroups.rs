@@ -189,3 +189,27 @@ fn swap_without_memory_is_refused() {
     assert!(out.stderr.contains("needs --memory too"), "{out:?}");
     env.finish();
 }
+
+#[test]
+fn cpuset_pins_the_container_to_the_cpus_asked() {
+    if !require_root() {
+        return;
+    }
+    let _turn = serial();
+    let env = TestEnv::new();
+    let out = env.run(
+        BIN,
+        &[
+            "--cpuset-cpus",
+            "0",
+            "--cpu-shares",
+            "512",
+            "grep",
+            "Cpus_allowed_list",
+            "/proc/self/status",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout.split_whitespace().last(), Some("0"), "{out:?}");
+    env.finish();
+}
