@@ -46,6 +46,7 @@ pub use v2::V2Cgroup;
 /// The directory, in each hierarchy, that holds every container's cgroup.
 pub const PARENT: &str = "cratebox";
 
+// ANCHOR: cgroup_trait
 /// What every cgroup implementation can do. One trait, two worlds: the
 /// caller never needs to know which version it got.
 pub trait Cgroup {
@@ -58,6 +59,7 @@ pub trait Cgroup {
     /// Kill whatever is still inside and delete the cgroup.
     fn remove(&self) -> Result<(), CgroupError>;
 }
+// ANCHOR_END: cgroup_trait
 
 /// Why a cgroup could not be set up or torn down.
 #[derive(Debug, Error)]
