@@ -91,7 +91,8 @@ pub fn parse_size(flag: &'static str, value: &str) -> Result<u64, LimitError> {
         .filter(|n: &f64| n.is_finite() && *n > 0.0)
         .ok_or_else(|| invalid(flag, value, SIZE_FORMS))?;
     let bytes = number * multiplier as f64;
-    if bytes > u64::MAX as f64 / 2.0 {
+    // Less than a byte (0.5) is no size; more than 2^63 is no machine.
+    if !(1.0..u64::MAX as f64 / 2.0).contains(&bytes) {
         return Err(invalid(flag, value, SIZE_FORMS));
     }
     Ok(bytes as u64)
