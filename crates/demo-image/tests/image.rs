@@ -184,7 +184,7 @@ fn host_image_runs_a_shell_and_its_commands() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "hello from NAME=\"cratebox demo image\"\nbreakout\nprobe\n"
+        "hello from NAME=\"cratebox demo image\"\nbreakout\nmemhog\nprobe\n"
     );
     assert_holds_only(tmp.path(), &["image"]);
 }
