@@ -85,6 +85,7 @@ impl IsolationArgs {
             namespaces: Namespaces::all(self.userns),
             id_range: DEFAULT_USERNS_RANGE,
             command,
+            overlay: None,
         })
     }
 }

@@ -9,8 +9,11 @@
 //! remove cgroup ◄── read stats ◄────────────────────── wait for the command ◄───┘
 //! ```
 //!
-//! Chapter 3 is where it begins; later chapters add the image and the
-//! network to the same flow.
+//! Chapter 3 is where it begins; chapter 4 adds [`containers`], each a
+//! writable layer over an image; later chapters add the network.
+
+pub mod containers;
+pub mod engine;
 
 use cratebox_cgroups::{create, unique_name, Cgroup, CgroupError, Hierarchies, Limits, Stats};
 use cratebox_sandbox::{spawn, ContainerConfig, ContainerError};

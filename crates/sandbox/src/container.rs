@@ -56,6 +56,10 @@ pub struct ContainerConfig {
     pub id_range: IdRange,
     /// What to run.
     pub command: ContainerCommand,
+    /// Overlay mount options when `rootfs` is an empty directory on which
+    /// the image's layers are to be mounted (chapter 4); `None` for a plain
+    /// root directory.
+    pub overlay: Option<String>,
 }
 
 /// Stack for the cloned child. clone(2) without CLONE_VM gives the child a
@@ -78,7 +82,11 @@ pub struct Spawned {
 /// (write id maps, join a cgroup) before it runs.
 pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
     crate::hostname::validate_hostname(&config.hostname)?;
-    let rootfs = crate::rootfs::validate_rootfs(&config.rootfs)?;
+    let rootfs = match config.overlay {
+        None => crate::rootfs::validate_rootfs(&config.rootfs)?,
+        // The mount point of an overlay is empty until the child mounts it.
+        Some(_) => crate::rootfs::mount_point(&config.rootfs)?,
+    };
     if config.namespaces.user {
         crate::rootfs::check_reachable_by_others(&rootfs)?;
     }
@@ -93,6 +101,7 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
     let flags = clone_flags(&config.namespaces) - CloneFlags::CLONE_NEWCGROUP;
     let plan_options = PlanOptions {
         user_namespace: config.namespaces.user,
+        overlay: config.overlay.clone(),
     };
     let plan = mount_plan(&rootfs, &plan_options);
 

@@ -46,6 +46,13 @@ pub enum MountOp {
         /// File-system-specific options, as in `mount -o`.
         data: Option<&'static str>,
     },
+    /// Join image layers into the root with overlayfs.
+    Overlay {
+        /// The (empty) directory to mount on.
+        target: PathBuf,
+        /// `lowerdir=...,upperdir=...,workdir=...`.
+        options: String,
+    },
     /// Create a character device node (`mknod`).
     Device {
         /// Path of the node.
@@ -73,11 +80,15 @@ pub enum MountOp {
 }
 
 /// What the plan depends on besides the rootfs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PlanOptions {
     /// Inside a user namespace the kernel refuses mknod(2), so device nodes
     /// are bind-mounted from the host's /dev instead (what rootless runc does).
     pub user_namespace: bool,
+    /// Overlay mount options (`lowerdir=...,upperdir=...,workdir=...`) when
+    /// the root is an image's layers joined by overlayfs (chapter 4), rather
+    /// than a plain directory.
+    pub overlay: Option<String>,
 }
 
 // ANCHOR: mount_plan
@@ -93,11 +104,20 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
     let mut plan = vec![
         // Nothing we mount may leak out to the host, nor the host's in.
         MountOp::MakePrivate { target: "/".into() },
-        // pivot_root(2) needs the new root to be a mount point.
-        MountOp::Bind {
-            source: rootfs.to_path_buf(),
-            target: rootfs.to_path_buf(),
-            file: false,
+        match &options.overlay {
+            // pivot_root(2) needs the new root to be a mount point.
+            None => MountOp::Bind {
+                source: rootfs.to_path_buf(),
+                target: rootfs.to_path_buf(),
+                file: false,
+            },
+            // An overlay mount is one already; mounting it here, in the
+            // container's own mount namespace, means it vanishes with the
+            // container and the host never sees it.
+            Some(options) => MountOp::Overlay {
+                target: rootfs.to_path_buf(),
+                options: options.clone(),
+            },
         },
         // A proc that shows only this PID namespace's processes.
         MountOp::Filesystem {
@@ -210,6 +230,13 @@ impl fmt::Display for MountOp {
                 }
                 write!(f, " {fstype} {}", target.display())
             }
+            MountOp::Overlay { target, options } => {
+                write!(
+                    f,
+                    "mount -t overlay -o {options} overlay {}",
+                    target.display()
+                )
+            }
             MountOp::Device {
                 path,
                 major,
@@ -299,6 +326,14 @@ pub fn perform(op: &MountOp) -> Result<(), MountError> {
         MountOp::Symlink { link, target } => {
             std::os::unix::fs::symlink(target, link).map_err(io_fail)
         }
+        MountOp::Overlay { target, options } => mount(
+            Some("overlay"),
+            target,
+            Some("overlay"),
+            MsFlags::empty(),
+            Some(options.as_str()),
+        )
+        .map_err(fail),
         MountOp::PivotRoot { new_root } => pivot_into(new_root).map_err(fail),
     }
 }
@@ -340,10 +375,25 @@ mod tests {
             Path::new("/rootfs"),
             &PlanOptions {
                 user_namespace: true,
+                ..PlanOptions::default()
             },
         );
         assert!(!plan.iter().any(|op| matches!(op, MountOp::Device { .. })));
         insta::assert_snapshot!(render(&plan));
+    }
+
+    #[test]
+    fn plan_over_image_layers_mounts_an_overlay_instead_of_a_bind() {
+        let options = "lowerdir=/l/b:/l/a,upperdir=/c/upper,workdir=/c/work".to_string();
+        let plan = mount_plan(
+            Path::new("/c/merged"),
+            &PlanOptions {
+                overlay: Some(options),
+                ..PlanOptions::default()
+            },
+        );
+        insta::assert_snapshot!(plan[1].to_string(), @"mount -t overlay -o lowerdir=/l/b:/l/a,upperdir=/c/upper,workdir=/c/work overlay /c/merged");
+        assert!(!plan.iter().any(|op| matches!(op, MountOp::Bind { .. })));
     }
 
     #[test]

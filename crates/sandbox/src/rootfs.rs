@@ -60,6 +60,21 @@ pub fn validate_rootfs(rootfs: &Path) -> Result<PathBuf, RootfsError> {
     std::fs::canonicalize(rootfs).map_err(unreadable)
 }
 
+/// The absolute path of an existing (possibly empty) directory that a
+/// file system will be mounted on.
+pub fn mount_point(dir: &Path) -> Result<PathBuf, RootfsError> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {
+            std::fs::canonicalize(dir).map_err(|source| RootfsError::Unreadable {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+        Ok(_) => Err(RootfsError::NotADirectory(dir.to_path_buf())),
+        Err(_) => Err(RootfsError::Missing(dir.to_path_buf())),
+    }
+}
+
 /// With a user namespace, the container's root is just another user to the
 /// host's files: every directory from `/` down to the rootfs must let
 /// "others" search it (the x bit), or even the first mount fails with

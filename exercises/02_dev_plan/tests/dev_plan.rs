@@ -19,7 +19,9 @@ fn render(plan: &[MountOp]) -> String {
 /// The path a step creates or mounts on.
 fn path_of(op: &MountOp) -> Option<&PathBuf> {
     match op {
-        MountOp::Bind { target, .. } | MountOp::Filesystem { target, .. } => Some(target),
+        MountOp::Bind { target, .. }
+        | MountOp::Filesystem { target, .. }
+        | MountOp::Overlay { target, .. } => Some(target),
         MountOp::Device { path, .. } => Some(path),
         MountOp::Symlink { link, .. } => Some(link),
         MountOp::MakePrivate { .. } | MountOp::PivotRoot { .. } => None,
@@ -29,10 +31,16 @@ fn path_of(op: &MountOp) -> Option<&PathBuf> {
 /// The steps of cratebox's mount plan that touch `rootfs/dev`.
 fn dev_steps_of_mount_plan(rootfs: &Path, user_namespace: bool) -> Vec<MountOp> {
     let dev = rootfs.join("dev");
-    mount_plan(rootfs, &PlanOptions { user_namespace })
-        .into_iter()
-        .filter(|op| path_of(op).is_some_and(|path| path.starts_with(&dev)))
-        .collect()
+    mount_plan(
+        rootfs,
+        &PlanOptions {
+            user_namespace,
+            ..PlanOptions::default()
+        },
+    )
+    .into_iter()
+    .filter(|op| path_of(op).is_some_and(|path| path.starts_with(&dev)))
+    .collect()
 }
 
 #[test]
