@@ -1,0 +1,330 @@
+//! The store under attack and under load, through `ch04-layers`: hostile
+//! tars and archives are refused with nothing of them kept; concurrent
+//! imports and commits never corrupt the store; a killed import leaves no
+//! half image.
+
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use cratebox_testkit::{require_root, Outcome, TestEnv};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ch04-layers");
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn ok(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.run(BIN, args);
+    assert_eq!(out.code, 0, "ch04-layers {args:?}: {out:?}");
+    out.stdout
+}
+
+/// Files in the store's blob directory (temp files included).
+fn blob_count(env: &TestEnv) -> usize {
+    std::fs::read_dir(env.state_root().join("oci/blobs/sha256"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// A tar with one regular file whose name is written into the header raw,
+/// so that names the tar crate's safe API refuses (`../x`) get in.
+fn tar_with_raw_name(path: &Path, name: &str) {
+    let mut header = tar::Header::new_old();
+    let bytes = name.as_bytes();
+    header.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
+    header.set_size(5);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    let mut file = std::fs::File::create(path).unwrap();
+    file.write_all(header.as_bytes()).unwrap();
+    file.write_all(b"evil\n").unwrap();
+    file.write_all(&[0u8; 512 - 5]).unwrap();
+    file.write_all(&[0u8; 1024]).unwrap();
+}
+
+#[test]
+fn hostile_import_is_refused_and_leaves_nothing() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let env = TestEnv::new();
+    ok(&env, &["images"]);
+    let before = blob_count(&env);
+    let tar = env.state_root().join("evil.tar");
+    tar_with_raw_name(&tar, "../../escaped-by-import");
+    let out = env.run(BIN, &["import", tar.to_str().unwrap(), "evil"]);
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(
+        out.stderr.contains("../../escaped-by-import"),
+        "the error names the entry: {out:?}"
+    );
+    assert_eq!(blob_count(&env), before, "nothing of it reached the store");
+    assert!(!ok(&env, &["images"]).contains("evil"));
+    assert!(!env.state_root().join("escaped-by-import").exists());
+    assert!(!Path::new("/escaped-by-import").exists());
+    env.finish();
+}
+
+/// Save the demo image and return the archive's entries as (name, bytes).
+fn saved_demo(env: &TestEnv) -> Vec<(String, Vec<u8>)> {
+    let archive = env.state_root().join("demo.tar");
+    ok(env, &["save", "-o", archive.to_str().unwrap(), "demo"]);
+    let mut entries = Vec::new();
+    let mut tar = tar::Archive::new(std::fs::File::open(&archive).unwrap());
+    for entry in tar.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        entries.push((name, bytes));
+    }
+    entries
+}
+
+fn write_archive(path: &PathBuf, entries: &[(String, Vec<u8>)]) {
+    let mut builder = tar::Builder::new(std::fs::File::create(path).unwrap());
+    for (name, bytes) in entries {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, &bytes[..]).unwrap();
+    }
+    builder.finish().unwrap();
+}
+
+/// The biggest blob in an archive: the layer.
+fn layer_index(entries: &[(String, Vec<u8>)]) -> usize {
+    (0..entries.len())
+        .max_by_key(|i| entries[*i].1.len())
+        .unwrap()
+}
+
+#[test]
+fn an_archive_blob_that_does_not_match_its_digest_is_refused() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let env = TestEnv::new();
+    let mut entries = saved_demo(&env);
+    ok(&env, &["rmi", "demo"]);
+    let before = blob_count(&env);
+    let layer = layer_index(&entries);
+    let last = entries[layer].1.len() - 1;
+    entries[layer].1[last] ^= 0xff;
+    let archive = env.state_root().join("tampered.tar");
+    write_archive(&archive, &entries);
+    let out = env.run(BIN, &["load", "-i", archive.to_str().unwrap()]);
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(out.stderr.contains("does not match its digest"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains(entries[layer].0.trim_start_matches("blobs/sha256/")),
+        "names the blob: {out:?}"
+    );
+    assert_eq!(blob_count(&env), before, "nothing of it was kept");
+    assert!(!ok(&env, &["images"]).contains("demo"));
+    env.finish();
+}
+
+#[test]
+fn a_manifest_naming_a_missing_blob_is_refused() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let env = TestEnv::new();
+    let mut entries = saved_demo(&env);
+    ok(&env, &["rmi", "demo"]);
+    let before = blob_count(&env);
+    let (missing, _) = entries.remove(layer_index(&entries));
+    let archive = env.state_root().join("incomplete.tar");
+    write_archive(&archive, &entries);
+    let out = env.run(BIN, &["load", "-i", archive.to_str().unwrap()]);
+    assert_eq!(out.code, 125, "{out:?}");
+    let hex = missing.trim_start_matches("blobs/sha256/");
+    assert!(
+        out.stderr
+            .contains(&format!("blob sha256:{hex} is missing")),
+        "{out:?}"
+    );
+    assert_eq!(blob_count(&env), before);
+    env.finish();
+}
+
+#[test]
+fn a_truncated_gzip_layer_is_refused_at_import() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let env = TestEnv::new();
+    ok(&env, &["images"]);
+    let before = blob_count(&env);
+    // The demo's rootfs, gzipped, then cut in half.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    {
+        let mut builder = tar::Builder::new(&mut gz);
+        builder.follow_symlinks(false);
+        builder.append_dir_all(".", env.rootfs()).unwrap();
+        builder.finish().unwrap();
+    }
+    let bytes = gz.finish().unwrap();
+    let cut = env.state_root().join("cut.tar.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = env.run(BIN, &["import", cut.to_str().unwrap(), "cut"]);
+    assert_eq!(out.code, 125, "{out:?}");
+    assert!(out.stderr.contains("corrupt or truncated"), "{out:?}");
+    assert_eq!(blob_count(&env), before);
+    env.finish();
+}
+
+#[test]
+fn concurrent_imports_and_commits_keep_the_store_whole() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let env = TestEnv::new();
+    ok(
+        &env,
+        &[
+            "run",
+            "--name",
+            "c1",
+            "demo",
+            "/bin/sh",
+            "-c",
+            "echo one > /one",
+        ],
+    );
+    ok(
+        &env,
+        &[
+            "run",
+            "--name",
+            "c2",
+            "demo",
+            "/bin/sh",
+            "-c",
+            "echo two > /two",
+        ],
+    );
+    let tar = env.state_root().join("rootfs.tar");
+    {
+        let mut builder = tar::Builder::new(std::fs::File::create(&tar).unwrap());
+        builder.follow_symlinks(false);
+        builder.append_dir_all(".", env.rootfs()).unwrap();
+        builder.finish().unwrap();
+    }
+    let tar = tar.to_str().unwrap().to_string();
+    let jobs: Vec<Vec<String>> = (0..4)
+        .map(|i| {
+            ["import", &tar, &format!("imported:{i}")]
+                .map(String::from)
+                .to_vec()
+        })
+        .chain((0..4).map(|i| {
+            [
+                "commit",
+                if i % 2 == 0 { "c1" } else { "c2" },
+                &format!("committed:{i}"),
+            ]
+            .map(String::from)
+            .to_vec()
+        }))
+        .collect();
+    let children: Vec<_> = jobs
+        .iter()
+        .map(|args| env.command(BIN).args(args).spawn().unwrap())
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let images = ok(&env, &["images"]);
+    for i in 0..4 {
+        assert!(
+            images.contains(&format!("imported  ")) || images.contains("imported"),
+            "{images}"
+        );
+        assert!(images.contains(&format!("{i} ")), "{images}");
+    }
+    assert_eq!(
+        images
+            .lines()
+            .filter(|l| l.starts_with("imported "))
+            .count(),
+        4,
+        "{images}"
+    );
+    assert_eq!(
+        images
+            .lines()
+            .filter(|l| l.starts_with("committed "))
+            .count(),
+        4,
+        "{images}"
+    );
+    // Every image still runs: its blobs are whole and its layers unpack.
+    assert_eq!(
+        ok(&env, &["run", "--rm", "committed:2", "cat", "/one"]),
+        "one\n"
+    );
+    assert_eq!(
+        ok(&env, &["run", "--rm", "committed:3", "cat", "/two"]),
+        "two\n"
+    );
+    assert_eq!(
+        ok(&env, &["run", "--rm", "imported:3", "cat", "/etc/hostname"]),
+        "cratebox\n"
+    );
+    ok(&env, &["rm", "c1", "c2"]);
+    env.finish();
+}
+
+#[test]
+fn an_import_killed_half_way_leaves_no_image() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let env = TestEnv::new();
+    ok(&env, &["images"]);
+    // A tar big enough to take a while: 64 files of 1 MiB.
+    let tar = env.state_root().join("big.tar");
+    {
+        let mut builder = tar::Builder::new(std::fs::File::create(&tar).unwrap());
+        let block = vec![7u8; 1 << 20];
+        for i in 0..64 {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(block.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder
+                .append_data(&mut header, format!("data/{i}"), &block[..])
+                .unwrap();
+        }
+        builder.finish().unwrap();
+    }
+    let mut child = env
+        .command(BIN)
+        .args(["import", tar.to_str().unwrap(), "half"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(40));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out: Outcome = env.run(BIN, &["images"]);
+    assert!(!out.stdout.contains("half"), "{out:?}");
+    // The store is still usable.
+    assert_eq!(
+        ok(&env, &["run", "--rm", "demo", "cat", "/etc/hostname"]),
+        "cratebox\n"
+    );
+    env.finish();
+}
