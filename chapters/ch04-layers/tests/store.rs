@@ -247,13 +247,6 @@ fn concurrent_imports_and_commits_keep_the_store_whole() {
         assert!(child.wait().unwrap().success());
     }
     let images = ok(&env, &["images"]);
-    for i in 0..4 {
-        assert!(
-            images.contains(&format!("imported  ")) || images.contains("imported"),
-            "{images}"
-        );
-        assert!(images.contains(&format!("{i} ")), "{images}");
-    }
     assert_eq!(
         images
             .lines()
