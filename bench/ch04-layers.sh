@@ -5,12 +5,16 @@
 #      demo image vs a 1 GB, 10k-file image                     (target: the same, under 5 ms)
 #   3. commit after changing one file, demo image vs the big one (target: under 10 ms)
 # Writes bench/results/ch04-{unpack,rootfs,commit}.md. Needs root and ~3 GB of /tmp.
+# Each unpack starts after `sync`: otherwise one run pays for writing back
+# the previous run's gigabyte, and the ratio says more about the order of
+# the runs than about the code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || exec sudo -E "$0" "$@"
 scripts/install-deps >/dev/null
 
-cargo build --release -q -p ch04-layers -p cratebox-image --examples
+cargo build --release -q -p ch04-layers
+cargo build --release -q -p cratebox-image --examples
 ch04=$PWD/target/release/ch04-layers
 unpack=$PWD/target/release/examples/unpack
 cycle=$PWD/target/release/examples/rootfs_cycle
@@ -43,7 +47,7 @@ big_layer=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['roo
 
 mkdir -p bench/results
 hyperfine --warmup 1 --runs "${UNPACK_RUNS:-5}" -N \
-    --prepare "rm -rf $work/out" --prepare "rm -rf $work/out" \
+    --prepare "bash -c 'rm -rf $work/out; sync'" --prepare "bash -c 'rm -rf $work/out; sync'" \
     --export-json bench/results/ch04-unpack.json \
     -n "GNU tar -xf" "bash -c 'mkdir $work/out && tar -xf $work/big.tar -C $work/out'" \
     -n "cratebox unpack" "bash -c 'mkdir $work/out && $unpack $work/big.tar $work/out'"

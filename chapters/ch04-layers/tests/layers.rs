@@ -334,3 +334,58 @@ fn an_image_made_by_umoci_and_skopeo_loads_and_runs() {
     );
     env.finish();
 }
+
+#[test]
+fn two_containers_of_one_image_at_once_each_see_their_own_changes() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let env = TestEnv::new();
+    ok(&env, &["images"]);
+    ok(&env, &["run", "--rm", "demo", "true"]);
+    // Both run at the same time: each writes its file, waits, then looks for the other's.
+    let script = |me: &str, other: &str| {
+        format!("echo {me} > /tmp/{me}; sleep 0.5; cat /tmp/{me}; test -e /tmp/{other} && echo saw-{other} || true")
+    };
+    let start = |me: &str, other: &str| {
+        env.command(BIN)
+            .args(["run", "--rm", "demo", "/bin/sh", "-c", &script(me, other)])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start("a", "b"), start("b", "a"));
+    let (a, b) = (
+        Outcome::from(a.wait_with_output().unwrap()),
+        Outcome::from(b.wait_with_output().unwrap()),
+    );
+    assert_eq!((a.code, a.stdout.as_str()), (0, "a\n"), "{a:?}");
+    assert_eq!((b.code, b.stdout.as_str()), (0, "b\n"), "{b:?}");
+    env.finish();
+}
+
+#[test]
+fn chapter_three_limits_still_apply() {
+    if !require_root() {
+        return;
+    }
+    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let env = TestEnv::new();
+    let out = ch04(
+        &env,
+        &["run", "--rm", "-m", "32m", "demo", "/usr/local/bin/memhog"],
+    );
+    assert_eq!(out.code, 137, "{out:?}");
+    assert!(
+        out.stderr.contains("killed: out of memory (limit 32MiB)"),
+        "{out:?}"
+    );
+    let out = ch04(
+        &env,
+        &["run", "--rm", "--hostname", "web", "demo", "hostname"],
+    );
+    assert_eq!(out.stdout, "web\n", "{out:?}");
+    env.finish();
+}
