@@ -426,6 +426,7 @@ impl Store {
         })
     }
 
+    // ANCHOR: gc
     /// Delete every blob no name reaches (through manifest, config and
     /// layers). Returns the digests removed.
     pub fn gc(&self) -> Result<Vec<Digest>, StoreError> {
@@ -456,6 +457,7 @@ impl Store {
         }
         Ok(removed)
     }
+    // ANCHOR_END: gc
 }
 
 /// The `org.opencontainers.image.ref.name` annotation of a descriptor.

@@ -145,6 +145,7 @@ impl Containers {
         }
     }
 
+    // ANCHOR: create
     /// Make a new container: a record and three empty directories. The cost
     /// does not depend on the image's size.
     pub fn create(
@@ -180,6 +181,7 @@ impl Containers {
         self.save(&record)?;
         Ok(record)
     }
+    // ANCHOR_END: create
 
     /// Write a record (atomically: temp file and rename).
     pub fn save(&self, record: &Record) -> Result<(), ContainerStoreError> {

@@ -99,6 +99,7 @@ impl Engine {
         result
     }
 
+    // ANCHOR: import
     /// `import TARBALL NAME[:TAG]`: a root file system tar as a one-layer
     /// image. The layer is unpacked before the image gets its name, so a
     /// hostile tar is refused here and no image of it ever exists.
@@ -121,6 +122,7 @@ impl Engine {
         );
         Ok(add_layer(&self.store, None, &layer, &note, reference)?)
     }
+    // ANCHOR_END: import
 
     /// Remove a blob that a failed import or load stored, unless an image
     /// uses it (another import of the same file may have named it meanwhile).
@@ -252,6 +254,7 @@ impl Engine {
     }
     // ANCHOR_END: commit
 
+    // ANCHOR: remove_image
     /// `rmi IMAGE`: remove the name, then every blob and unpacked layer no
     /// remaining image uses. Refused while a container uses the image.
     pub fn remove_image(&self, name: &str) -> Result<(Reference, Vec<Digest>), EngineError> {
@@ -279,6 +282,7 @@ impl Engine {
         self.layers.gc(&keep)?;
         Ok((reference, removed))
     }
+    // ANCHOR_END: remove_image
 }
 
 /// The command and environment to run: the one given, else the image's
