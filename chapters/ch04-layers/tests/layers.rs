@@ -24,16 +24,6 @@ fn ok(env: &TestEnv, args: &[&str]) -> String {
     out.stdout
 }
 
-/// The demo rootfs as a plain tar, for `import`.
-fn rootfs_tar(env: &TestEnv) -> PathBuf {
-    let path = env.state_root().join("rootfs.tar");
-    let mut builder = tar::Builder::new(std::fs::File::create(&path).unwrap());
-    builder.follow_symlinks(false);
-    builder.append_dir_all(".", env.rootfs()).unwrap();
-    builder.finish().unwrap();
-    path
-}
-
 fn layer_dirs(env: &TestEnv) -> usize {
     std::fs::read_dir(env.state_root().join("layers"))
         .map(|d| d.count())
@@ -47,7 +37,7 @@ fn import_then_run_and_list() {
     }
     let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let env = TestEnv::new();
-    let tar = rootfs_tar(&env);
+    let tar = env.rootfs_tar();
     let id = ok(&env, &["import", tar.to_str().unwrap(), "base:v1"]);
     assert!(id.starts_with("sha256:"), "{id}");
     assert!(ok(&env, &["images"]).contains("base"));

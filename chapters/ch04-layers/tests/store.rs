@@ -215,14 +215,7 @@ fn concurrent_imports_and_commits_keep_the_store_whole() {
             "echo two > /two",
         ],
     );
-    let tar = env.state_root().join("rootfs.tar");
-    {
-        let mut builder = tar::Builder::new(std::fs::File::create(&tar).unwrap());
-        builder.follow_symlinks(false);
-        builder.append_dir_all(".", env.rootfs()).unwrap();
-        builder.finish().unwrap();
-    }
-    let tar = tar.to_str().unwrap().to_string();
+    let tar = env.rootfs_tar().to_str().unwrap().to_string();
     let jobs: Vec<Vec<String>> = (0..4)
         .map(|i| {
             ["import", &tar, &format!("imported:{i}")]

@@ -96,6 +96,20 @@ impl TestEnv {
             .to_string()
     }
 
+    /// The demo image's root file system as a plain tar in the state root,
+    /// for tests that `import` it; returns its path.
+    pub fn rootfs_tar(&self) -> PathBuf {
+        let path = self.dir.path().join("rootfs.tar");
+        let file = fs::File::create(&path).expect("cannot create the rootfs tar");
+        let mut builder = tar::Builder::new(file);
+        builder.follow_symlinks(false);
+        builder
+            .append_dir_all(".", &self.rootfs)
+            .expect("cannot tar the demo rootfs");
+        builder.finish().expect("cannot finish the rootfs tar");
+        path
+    }
+
     /// Run `program` with `args` and collect its output.
     pub fn run(&self, program: &str, args: &[&str]) -> Outcome {
         let output = self
