@@ -180,8 +180,8 @@ fn flag_for(controller: &str) -> &'static str {
 // ANCHOR: create
 /// Make a cgroup named `name` for a container with `limits`, in whichever
 /// version offers what the limits need, and apply them. It joins the
-/// statistics controllers too when the host has them, so `--stats` works
-/// without limits.
+/// statistics controllers too when asked to (`--stats`) and the host has
+/// them, so statistics work without limits.
 pub fn create(
     hierarchies: &Hierarchies,
     name: &str,
@@ -204,8 +204,13 @@ pub fn create(
     })?;
     // Remove what crashed runs left, before adding ours.
     stale::remove_stale(hierarchies);
-    let wanted =
-        |c: &str| required.contains(c) || detect::STATS_CONTROLLERS.contains(&c) || c == "cpuacct";
+    // Join only what is used: every hierarchy joined is a mkdir now and an
+    // rmdir later. The statistics need memory, cpu (cpuacct in v1) and pids.
+    let stats = limits.collect_stats;
+    let wanted = |c: &str| {
+        required.contains(c)
+            || (stats && (detect::STATS_CONTROLLERS.contains(&c) || c == "cpuacct"))
+    };
     let cgroup = match version {
         Version::V2 => {
             let v2 = hierarchies.v2.as_ref().ok_or(CgroupError::NoHierarchy)?;

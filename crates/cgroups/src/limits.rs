@@ -21,6 +21,9 @@ pub struct Limits {
     pub pids: Option<u64>,
     /// `--cpuset-cpus`: which CPUs, in the kernel's list format ("0-2,4").
     pub cpuset_cpus: Option<String>,
+    /// `--stats`: join the memory, cpu and pids controllers even where no
+    /// limit is set in them, to read back what the container used.
+    pub collect_stats: bool,
 }
 
 /// `--memory-swap`: a total for memory plus swap, or `-1` for no swap limit.

@@ -198,6 +198,7 @@ mod tests {
             cpu_shares: Some(512),
             pids: Some(20),
             cpuset_cpus: Some("0-1".to_string()),
+            collect_stats: false,
         }
     }
 

@@ -74,6 +74,7 @@ fn v2_writes_every_limit_and_enables_the_controllers() {
         cpu_shares: Some(1024),
         pids: Some(20),
         cpuset_cpus: Some("0".to_string()),
+        collect_stats: false,
     };
     let cgroup = create(&hierarchies(root.path(), controllers), "4242-0", &limits).unwrap();
     assert_eq!(cgroup.version(), Version::V2);
@@ -82,13 +83,16 @@ fn v2_writes_every_limit_and_enables_the_controllers() {
 }
 
 #[test]
-fn v2_without_limits_joins_only_the_statistics_controllers() {
+fn v2_with_stats_but_no_limits_joins_only_the_statistics_controllers() {
     let controllers = "cpuset cpu io memory pids";
     let root = fake_root(controllers);
     create(
         &hierarchies(root.path(), controllers),
         "4242-1",
-        &Limits::default(),
+        &Limits {
+            collect_stats: true,
+            ..Limits::default()
+        },
     )
     .unwrap();
     insta::assert_snapshot!(tree(root.path()), @r"
@@ -118,7 +122,10 @@ fn stats_are_read_from_the_v2_files() {
     let cgroup = create(
         &hierarchies(root.path(), controllers),
         "4242-3",
-        &Limits::default(),
+        &Limits {
+            collect_stats: true,
+            ..Limits::default()
+        },
     )
     .unwrap();
     let dir = root.path().join("cratebox/4242-3");

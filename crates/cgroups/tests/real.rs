@@ -88,6 +88,7 @@ fn a_real_process_is_counted_and_removed_with_the_cgroup() {
         &unique_name(),
         &Limits {
             pids: Some(10),
+            collect_stats: true,
             ..Limits::default()
         },
     )
@@ -126,11 +127,15 @@ fn stale_cgroups_of_dead_runs_are_removed_on_the_next_start() {
     let dead_pid = dead.id();
     dead.wait().unwrap();
     let stale_name = format!("{dead_pid}-0");
-    let stale = create(&hierarchies, &stale_name, &Limits::default()).unwrap();
+    let with_stats = Limits {
+        collect_stats: true,
+        ..Limits::default()
+    };
+    let stale = create(&hierarchies, &stale_name, &with_stats).unwrap();
     let stale_dir = dir_of(&stale, "memory");
     assert!(stale_dir.exists());
 
-    let fresh = create(&hierarchies, &unique_name(), &Limits::default()).unwrap();
+    let fresh = create(&hierarchies, &unique_name(), &with_stats).unwrap();
     assert!(!stale_dir.exists(), "{} survived", stale_dir.display());
     assert!(stale_dir.parent().unwrap().ends_with(PARENT));
     fresh.remove().unwrap();

@@ -133,11 +133,13 @@ fn clap_parser<T>(
 impl LimitArgs {
     /// The limits asked for.
     pub fn limits(&self) -> anyhow::Result<Limits> {
-        let available = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
         let cpuset_cpus = match &self.cpuset_cpus {
-            Some(list) => Some(limits::parse_cpuset(list, available)?),
+            Some(list) => {
+                let available = std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1);
+                Some(limits::parse_cpuset(list, available)?)
+            }
             None => None,
         };
         Ok(Limits {
@@ -147,6 +149,7 @@ impl LimitArgs {
             cpu_shares: self.cpu_shares,
             pids: self.pids_limit,
             cpuset_cpus,
+            collect_stats: self.stats,
         })
     }
 }

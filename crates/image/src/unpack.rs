@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest as _, Sha256};
+use std::sync::mpsc;
+use std::thread;
 use tar::Entry;
 use thiserror::Error;
 
@@ -200,10 +202,11 @@ pub fn unpack_layer(reader: impl Read, dest: &Path) -> Result<UnpackStats, Unpac
         source,
     })?;
     unpacker.set_dir_times()?;
+    let bytes = stream.bytes;
     Ok(UnpackStats {
-        diff_id: format!("sha256:{}", hex::encode(stream.hasher.finalize())),
+        diff_id: stream.digest(),
         entries,
-        bytes: stream.bytes,
+        bytes,
     })
 }
 // ANCHOR_END: unpack_layer
@@ -216,28 +219,69 @@ fn entry_name<R: Read>(entry: &Entry<R>) -> String {
 /// Hashes and counts the uncompressed stream on its way into the tar
 /// reader. Like `digest::HashingReader`, but its count can be read while
 /// the stream is still in use, which the end-of-archive check needs.
+///
+/// The hashing itself runs on a second thread, fed in 1 MiB chunks: sha256
+/// of a big layer costs about as much CPU as writing its files, and on a
+/// machine with two cores the two can overlap instead of adding up.
 struct Tally<R> {
     inner: R,
-    hasher: Sha256,
     bytes: u64,
+    pending: Vec<u8>,
+    chunks: Option<mpsc::SyncSender<Vec<u8>>>,
+    hasher: Option<thread::JoinHandle<Sha256>>,
 }
+
+const CHUNK: usize = 1 << 20;
 
 impl<R: Read> Tally<R> {
     fn new(inner: R) -> Self {
-        let hasher = Sha256::new();
+        // A few chunks in flight at most: the reader never runs far ahead.
+        let (chunks, incoming) = mpsc::sync_channel::<Vec<u8>>(4);
+        let hasher = thread::spawn(move || {
+            let mut hasher = Sha256::new();
+            for chunk in incoming {
+                hasher.update(&chunk);
+            }
+            hasher
+        });
         Tally {
             inner,
-            hasher,
             bytes: 0,
+            pending: Vec::with_capacity(CHUNK),
+            chunks: Some(chunks),
+            hasher: Some(hasher),
         }
+    }
+
+    fn flush(&mut self) {
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+        if let Some(chunks) = &self.chunks {
+            // The hashing thread only stops when the sender is dropped.
+            let _ = chunks.send(chunk);
+        }
+    }
+
+    /// `sha256:<hex>` of everything read.
+    fn digest(mut self) -> String {
+        self.flush();
+        drop(self.chunks.take());
+        let hasher = self
+            .hasher
+            .take()
+            .and_then(|worker| worker.join().ok())
+            .unwrap_or_default();
+        format!("sha256:{}", hex::encode(hasher.finalize()))
     }
 }
 
 impl<R: Read> Read for Tally<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        self.pending.extend_from_slice(&buf[..n]);
         self.bytes += n as u64;
+        if self.pending.len() >= CHUNK {
+            self.flush();
+        }
         Ok(n)
     }
 }

@@ -4,7 +4,7 @@
 //! together in the order a run needs them, and undoes them in reverse:
 //!
 //! ```text
-//! create cgroup (limits) ─► spawn container (waits) ─► add it to the cgroup ─► start
+//! spawn container (sets up) ─► create cgroup (limits) ─► add it to the cgroup ─► start
 //!                                                                               │
 //! remove cgroup ◄── read stats ◄────────────────────── wait for the command ◄───┘
 //! ```
@@ -53,17 +53,25 @@ impl RunError {
 // ANCHOR: run_limited
 /// Run a container inside a new cgroup with `limits`. The container's first
 /// process joins the cgroup while it still waits for its go-ahead, so not
-/// one instruction of the command runs unlimited.
+/// one instruction of the command runs unlimited; its own setup (mounts,
+/// hostname) runs meanwhile, side by side with the cgroup's.
 pub fn run_limited(config: &ContainerConfig, limits: &Limits) -> Result<RunOutcome, RunError> {
-    let cgroup = create(&Hierarchies::detect(), &unique_name(), limits)?;
-    let ran = (|| {
-        let container = spawn(config)?;
-        if let Err(error) = cgroup.add_task(container.pid()) {
+    // The child sets up its mounts while we make its cgroup.
+    let container = spawn(config)?;
+    let cgroup = match create(&Hierarchies::detect(), &unique_name(), limits) {
+        Ok(cgroup) => cgroup,
+        Err(error) => {
             container.abort();
-            return Err(RunError::from(error));
+            return Err(error.into());
         }
-        Ok(container.start()?)
-    })();
+    };
+    let ran = match cgroup.add_task(container.pid()) {
+        Ok(()) => container.start().map_err(RunError::from),
+        Err(error) => {
+            container.abort();
+            Err(error.into())
+        }
+    };
     // Whatever happened, read what was used and tear the cgroup down.
     let stats = cgroup.stats();
     let removed = cgroup.remove();
