@@ -234,7 +234,13 @@ fn concurrent_imports_and_commits_keep_the_store_whole() {
         .collect();
     let children: Vec<_> = jobs
         .iter()
-        .map(|args| env.command(BIN).args(args).spawn().unwrap())
+        .map(|args| {
+            env.command(BIN)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     for mut child in children {
         assert!(child.wait().unwrap().success());

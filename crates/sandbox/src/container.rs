@@ -1,21 +1,22 @@
 //! Chapter 2: a process in its own namespaces, on its own root.
 //!
 //! The parent clones a child into new namespaces. The child waits until the
-//! parent has written its id maps (user namespace) and done anything else
-//! that must happen before the container runs (chapter 3 puts it in a
-//! cgroup here), then sets its hostname, performs the mount plan, raises
-//! `lo`, and becomes the container's init, which starts the command.
+//! parent has written its id maps (user namespace), then sets itself up:
+//! hostname, mount plan, pivot_root, `lo`. Meanwhile the parent does what
+//! must happen before the command runs (chapter 3 puts the child in a
+//! cgroup here). Then the child creates its cgroup namespace and becomes
+//! the container's init, which starts the command.
 //!
 //! ```text
 //! parent                              child (PID 1 inside)
 //! ──────                              ─────────────────────
-//! clone(NEWUTS|NEWPID|NEWNS|...) ──►  wait for "go"
+//! clone(NEWUTS|NEWPID|NEWNS|...) ──►  wait for "M"
 //! write uid_map / gid_map
-//! (chapter 3: join the cgroup)
-//! send "go"                      ──►  become root of the user namespace
-//! read report pipe                    sethostname, mount plan, pivot_root
-//!                                     bring up lo
-//!                                     fork ─► PID 2: execve(command)
+//! send "M"                       ──►  become root of the user namespace
+//! (chapter 3: make the cgroup,        sethostname, mount plan, pivot_root
+//!  put the child in it)               bring up lo
+//! send "G"                       ──►  wait for "G", unshare the cgroup ns
+//! read report pipe                    fork ─► PID 2: execve(command)
 //! wait, forwarding signals       ◄──  reap, forward, exit with its code
 //! ```
 
