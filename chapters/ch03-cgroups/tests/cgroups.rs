@@ -1,28 +1,19 @@
 //! Chapter 3 run for real: memory, pids and CPU limits enforced by the
 //! kernel, as root. Each test checks no cgroup (or anything else) is left.
 //!
-//! The tests take turns (SERIAL): each one's leak check looks for any new
+//! The tests take turns (`one_at_a_time`): each one's leak check looks for any new
 //! cratebox cgroup, and a neighbour's running container would be one.
-
-use std::sync::Mutex;
 
 use cratebox_testkit::{require_root, TestEnv, MEMHOG_PATH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ch03-cgroups");
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 #[test]
 fn memory_hog_is_oom_killed_and_reported() {
     if !require_root() {
         return;
     }
-    let _turn = serial();
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let out = env.run(BIN, &["-m", "32m", MEMHOG_PATH]);
     assert_eq!(out.code, 137, "{out:?}");
@@ -42,7 +33,7 @@ fn memory_under_the_limit_is_fine() {
     if !require_root() {
         return;
     }
-    let _turn = serial();
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let out = env.run(BIN, &["-m", "64m", "--stats", MEMHOG_PATH, "16"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -56,7 +47,7 @@ fn fork_bomb_stops_at_the_pids_limit() {
     if !require_root() {
         return;
     }
-    let _turn = serial();
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let script =
         "bomb() { bomb | bomb & }; bomb; sleep 1; echo processes: $(ls /proc | grep -c '^[0-9]')";
@@ -79,7 +70,7 @@ fn half_a_cpu_is_half_a_cpu() {
     if !require_root() {
         return;
     }
-    let _turn = serial();
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     // Spin for 3 s of wall time; the cgroup's own CPU accounting says how
     // much CPU time that got.
@@ -116,7 +107,7 @@ fn inside_the_cgroup_namespace_the_cgroup_is_root() {
     if !require_root() {
         return;
     }
-    let _turn = serial();
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let out = env.run(
         BIN,
@@ -142,7 +133,7 @@ fn exit_codes_and_errors_still_pass_through() {
     if !require_root() {
         return;
     }
-    let _turn = serial();
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     assert_eq!(
         env.run(BIN, &["-m", "64m", "/bin/sh", "-c", "exit 5"]).code,
@@ -182,7 +173,7 @@ fn swap_without_memory_is_refused() {
     if !require_root() {
         return;
     }
-    let _turn = serial();
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let out = env.run(BIN, &["--memory-swap", "1g", "/bin/true"]);
     assert_eq!(out.code, 125, "{out:?}");
@@ -195,7 +186,7 @@ fn cpuset_pins_the_container_to_the_cpus_asked() {
     if !require_root() {
         return;
     }
-    let _turn = serial();
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let out = env.run(
         BIN,

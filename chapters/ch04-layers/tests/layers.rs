@@ -6,22 +6,13 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use cratebox_testkit::{require_root, Outcome, TestEnv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ch04-layers");
-/// One at a time: a neighbour's running container would look like a leak.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn ch04(env: &TestEnv, args: &[&str]) -> Outcome {
     env.run(BIN, args)
-}
-
-fn ok(env: &TestEnv, args: &[&str]) -> String {
-    let out = ch04(env, args);
-    assert_eq!(out.code, 0, "ch04-layers {args:?}: {out:?}");
-    out.stdout
 }
 
 fn layer_dirs(env: &TestEnv) -> usize {
@@ -35,13 +26,13 @@ fn import_then_run_and_list() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let tar = env.rootfs_tar();
-    let id = ok(&env, &["import", tar.to_str().unwrap(), "base:v1"]);
+    let id = env.run_ok(BIN, &["import", tar.to_str().unwrap(), "base:v1"]);
     assert!(id.starts_with("sha256:"), "{id}");
-    assert!(ok(&env, &["images"]).contains("base"));
-    let out = ok(&env, &["run", "--rm", "base:v1", "cat", "/etc/os-release"]);
+    assert!(env.run_ok(BIN, &["images"]).contains("base"));
+    let out = env.run_ok(BIN, &["run", "--rm", "base:v1", "cat", "/etc/os-release"]);
     assert!(out.contains("cratebox demo image"), "{out}");
     env.finish();
 }
@@ -51,10 +42,10 @@ fn containers_see_only_their_own_changes_and_the_image_stays() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    ok(
-        &env,
+    env.run_ok(
+        BIN,
         &[
             "run",
             "--name",
@@ -68,14 +59,14 @@ fn containers_see_only_their_own_changes_and_the_image_stays() {
     let b = ch04(&env, &["run", "--name", "b", "demo", "cat", "/tmp/a.txt"]);
     assert_ne!(b.code, 0, "container b saw a's file: {b:?}");
     assert_eq!(
-        ok(&env, &["run", "--rm", "demo", "cat", "/etc/hostname"]),
+        env.run_ok(BIN, &["run", "--rm", "demo", "cat", "/etc/hostname"]),
         "cratebox\n"
     );
     // a's change is in a's writable layer, nowhere else.
-    let ps = ok(&env, &["ps", "-a"]);
+    let ps = env.run_ok(BIN, &["ps", "-a"]);
     assert!(ps.contains(" a\n") && ps.contains(" b\n"), "{ps}");
-    ok(&env, &["rm", "a", "b"]);
-    assert!(!ok(&env, &["ps", "-a"]).contains(" a\n"));
+    env.run_ok(BIN, &["rm", "a", "b"]);
+    assert!(!env.run_ok(BIN, &["ps", "-a"]).contains(" a\n"));
     env.finish();
 }
 
@@ -84,31 +75,35 @@ fn commit_adds_one_layer_on_top_of_the_base() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let script = "mkdir -p /srv && echo hello > /srv/index.html && rm /etc/hostname";
-    ok(
-        &env,
+    env.run_ok(
+        BIN,
         &["run", "--name", "web", "demo", "/bin/sh", "-c", script],
     );
-    insta::assert_snapshot!(ok(&env, &["diff", "web"]), @r"
+    insta::assert_snapshot!(env.run_ok(BIN, &["diff", "web"]), @r"
     C /etc
     D /etc/hostname
     A /srv
     A /srv/index.html
     ");
-    ok(&env, &["commit", "web", "site:v1"]);
+    env.run_ok(BIN, &["commit", "web", "site:v1"]);
     // The new image is the base's layer plus one: the base's blob is shared.
-    let base: serde_json::Value = serde_json::from_str(&ok(&env, &["inspect", "demo"])).unwrap();
-    let site: serde_json::Value = serde_json::from_str(&ok(&env, &["inspect", "site:v1"])).unwrap();
+    let base: serde_json::Value =
+        serde_json::from_str(&env.run_ok(BIN, &["inspect", "demo"])).unwrap();
+    let site: serde_json::Value =
+        serde_json::from_str(&env.run_ok(BIN, &["inspect", "site:v1"])).unwrap();
     let base_layers = base[0]["Layers"].as_array().unwrap();
     let site_layers = site[0]["Layers"].as_array().unwrap();
     assert_eq!(site_layers.len(), base_layers.len() + 1);
     assert_eq!(site_layers[0], base_layers[0]);
-    assert!(ok(&env, &["history", "site:v1"]).contains("commit web"));
+    assert!(env
+        .run_ok(BIN, &["history", "site:v1"])
+        .contains("commit web"));
     // Two layer directories on disk: the base's, shared, and the new one.
-    let out = ok(
-        &env,
+    let out = env.run_ok(
+        BIN,
         &[
             "run",
             "--rm",
@@ -120,7 +115,7 @@ fn commit_adds_one_layer_on_top_of_the_base() {
     );
     assert_eq!(out, "hello\ngone\n");
     assert_eq!(layer_dirs(&env), 2);
-    ok(&env, &["rm", "web"]);
+    env.run_ok(BIN, &["rm", "web"]);
     env.finish();
 }
 
@@ -129,10 +124,10 @@ fn save_rmi_load_round_trip() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    ok(
-        &env,
+    env.run_ok(
+        BIN,
         &[
             "run",
             "--name",
@@ -143,9 +138,9 @@ fn save_rmi_load_round_trip() {
             "echo saved > /saved",
         ],
     );
-    ok(&env, &["commit", "c", "keep:v2"]);
+    env.run_ok(BIN, &["commit", "c", "keep:v2"]);
     let archive = env.state_root().join("keep.tar");
-    ok(&env, &["save", "-o", archive.to_str().unwrap(), "keep:v2"]);
+    env.run_ok(BIN, &["save", "-o", archive.to_str().unwrap(), "keep:v2"]);
     // Refused while a container uses the image it came from.
     let refused = ch04(&env, &["rmi", "demo"]);
     assert_ne!(refused.code, 0);
@@ -153,16 +148,16 @@ fn save_rmi_load_round_trip() {
         refused.stderr.contains("is used by container c"),
         "{refused:?}"
     );
-    ok(&env, &["rm", "c"]);
-    ok(&env, &["rmi", "keep:v2"]);
-    ok(&env, &["rmi", "demo"]);
+    env.run_ok(BIN, &["rm", "c"]);
+    env.run_ok(BIN, &["rmi", "keep:v2"]);
+    env.run_ok(BIN, &["rmi", "demo"]);
     assert_eq!(layer_dirs(&env), 0, "unused layers are collected");
     assert_eq!(
-        ok(&env, &["load", "-i", archive.to_str().unwrap()]),
+        env.run_ok(BIN, &["load", "-i", archive.to_str().unwrap()]),
         "Loaded image: keep:v2\n"
     );
     assert_eq!(
-        ok(&env, &["run", "--rm", "keep:v2", "cat", "/saved"]),
+        env.run_ok(BIN, &["run", "--rm", "keep:v2", "cat", "/saved"]),
         "saved\n"
     );
     env.finish();
@@ -173,7 +168,7 @@ fn bad_names_and_missing_images_are_clear_errors() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let out = ch04(&env, &["run", "--rm", "nosuch:v9", "true"]);
     assert_eq!(out.code, 125, "{out:?}");
@@ -227,10 +222,10 @@ fn skopeo_and_umoci_read_what_we_save() {
     let (Some(skopeo), Some(umoci)) = (tool("skopeo"), tool("umoci")) else {
         return;
     };
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let archive = env.state_root().join("demo.tar");
-    ok(&env, &["save", "-o", archive.to_str().unwrap(), "demo"]);
+    env.run_ok(BIN, &["save", "-o", archive.to_str().unwrap(), "demo"]);
     let inspected: serde_json::Value = serde_json::from_str(&run_tool(
         &skopeo,
         &["inspect", &format!("oci-archive:{}", archive.display())],
@@ -266,7 +261,7 @@ fn an_image_made_by_umoci_and_skopeo_loads_and_runs() {
     let (Some(skopeo), Some(umoci)) = (tool("skopeo"), tool("umoci")) else {
         return;
     };
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let layout = env.state_root().join("umoci-layout");
     let layout_tag = format!("{}:v1", layout.display());
@@ -305,12 +300,12 @@ fn an_image_made_by_umoci_and_skopeo_loads_and_runs() {
         ],
     );
     assert_eq!(
-        ok(&env, &["load", "-i", archive.to_str().unwrap()]),
+        env.run_ok(BIN, &["load", "-i", archive.to_str().unwrap()]),
         "Loaded image: other:v1\n"
     );
     assert_eq!(
-        ok(
-            &env,
+        env.run_ok(
+            BIN,
             &[
                 "run",
                 "--rm",
@@ -330,10 +325,10 @@ fn two_containers_of_one_image_at_once_each_see_their_own_changes() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    ok(&env, &["images"]);
-    ok(&env, &["run", "--rm", "demo", "true"]);
+    env.run_ok(BIN, &["images"]);
+    env.run_ok(BIN, &["run", "--rm", "demo", "true"]);
     // Both run at the same time: each writes its file, waits, then looks for the other's.
     let script = |me: &str, other: &str| {
         format!("echo {me} > /tmp/{me}; sleep 0.5; cat /tmp/{me}; test -e /tmp/{other} && echo saw-{other} || true")
@@ -361,7 +356,7 @@ fn chapter_three_limits_still_apply() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let out = ch04(
         &env,

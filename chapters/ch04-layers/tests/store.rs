@@ -8,18 +8,10 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use cratebox_testkit::{require_root, Outcome, TestEnv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ch04-layers");
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn ok(env: &TestEnv, args: &[&str]) -> String {
-    let out = env.run(BIN, args);
-    assert_eq!(out.code, 0, "ch04-layers {args:?}: {out:?}");
-    out.stdout
-}
 
 /// Files in the store's blob directory (temp files included).
 fn blob_count(env: &TestEnv) -> usize {
@@ -50,9 +42,9 @@ fn hostile_import_is_refused_and_leaves_nothing() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    ok(&env, &["images"]);
+    env.run_ok(BIN, &["images"]);
     let before = blob_count(&env);
     let tar = env.state_root().join("evil.tar");
     tar_with_raw_name(&tar, "../../escaped-by-import");
@@ -63,7 +55,7 @@ fn hostile_import_is_refused_and_leaves_nothing() {
         "the error names the entry: {out:?}"
     );
     assert_eq!(blob_count(&env), before, "nothing of it reached the store");
-    assert!(!ok(&env, &["images"]).contains("evil"));
+    assert!(!env.run_ok(BIN, &["images"]).contains("evil"));
     assert!(!env.state_root().join("escaped-by-import").exists());
     assert!(!Path::new("/escaped-by-import").exists());
     env.finish();
@@ -72,7 +64,7 @@ fn hostile_import_is_refused_and_leaves_nothing() {
 /// Save the demo image and return the archive's entries as (name, bytes).
 fn saved_demo(env: &TestEnv) -> Vec<(String, Vec<u8>)> {
     let archive = env.state_root().join("demo.tar");
-    ok(env, &["save", "-o", archive.to_str().unwrap(), "demo"]);
+    env.run_ok(BIN, &["save", "-o", archive.to_str().unwrap(), "demo"]);
     let mut entries = Vec::new();
     let mut tar = tar::Archive::new(std::fs::File::open(&archive).unwrap());
     for entry in tar.entries().unwrap() {
@@ -109,10 +101,10 @@ fn an_archive_blob_that_does_not_match_its_digest_is_refused() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let mut entries = saved_demo(&env);
-    ok(&env, &["rmi", "demo"]);
+    env.run_ok(BIN, &["rmi", "demo"]);
     let before = blob_count(&env);
     let layer = layer_index(&entries);
     let last = entries[layer].1.len() - 1;
@@ -128,7 +120,7 @@ fn an_archive_blob_that_does_not_match_its_digest_is_refused() {
         "names the blob: {out:?}"
     );
     assert_eq!(blob_count(&env), before, "nothing of it was kept");
-    assert!(!ok(&env, &["images"]).contains("demo"));
+    assert!(!env.run_ok(BIN, &["images"]).contains("demo"));
     env.finish();
 }
 
@@ -137,10 +129,10 @@ fn a_manifest_naming_a_missing_blob_is_refused() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     let mut entries = saved_demo(&env);
-    ok(&env, &["rmi", "demo"]);
+    env.run_ok(BIN, &["rmi", "demo"]);
     let before = blob_count(&env);
     let (missing, _) = entries.remove(layer_index(&entries));
     let archive = env.state_root().join("incomplete.tar");
@@ -162,9 +154,9 @@ fn a_truncated_gzip_layer_is_refused_at_import() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    ok(&env, &["images"]);
+    env.run_ok(BIN, &["images"]);
     let before = blob_count(&env);
     // The demo's rootfs, gzipped, then cut in half.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -189,10 +181,10 @@ fn concurrent_imports_and_commits_keep_the_store_whole() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    ok(
-        &env,
+    env.run_ok(
+        BIN,
         &[
             "run",
             "--name",
@@ -203,8 +195,8 @@ fn concurrent_imports_and_commits_keep_the_store_whole() {
             "echo one > /one",
         ],
     );
-    ok(
-        &env,
+    env.run_ok(
+        BIN,
         &[
             "run",
             "--name",
@@ -245,7 +237,7 @@ fn concurrent_imports_and_commits_keep_the_store_whole() {
     for mut child in children {
         assert!(child.wait().unwrap().success());
     }
-    let images = ok(&env, &["images"]);
+    let images = env.run_ok(BIN, &["images"]);
     assert_eq!(
         images
             .lines()
@@ -264,18 +256,18 @@ fn concurrent_imports_and_commits_keep_the_store_whole() {
     );
     // Every image still runs: its blobs are whole and its layers unpack.
     assert_eq!(
-        ok(&env, &["run", "--rm", "committed:2", "cat", "/one"]),
+        env.run_ok(BIN, &["run", "--rm", "committed:2", "cat", "/one"]),
         "one\n"
     );
     assert_eq!(
-        ok(&env, &["run", "--rm", "committed:3", "cat", "/two"]),
+        env.run_ok(BIN, &["run", "--rm", "committed:3", "cat", "/two"]),
         "two\n"
     );
     assert_eq!(
-        ok(&env, &["run", "--rm", "imported:3", "cat", "/etc/hostname"]),
+        env.run_ok(BIN, &["run", "--rm", "imported:3", "cat", "/etc/hostname"]),
         "cratebox\n"
     );
-    ok(&env, &["rm", "c1", "c2"]);
+    env.run_ok(BIN, &["rm", "c1", "c2"]);
     env.finish();
 }
 
@@ -284,15 +276,15 @@ fn an_import_killed_half_way_leaves_no_image() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    ok(&env, &["images"]);
-    // A tar big enough to take a while: 64 files of 1 MiB.
+    env.run_ok(BIN, &["images"]);
+    // A tar big enough to take a while: 128 files of 1 MiB.
     let tar = env.state_root().join("big.tar");
     {
         let mut builder = tar::Builder::new(std::fs::File::create(&tar).unwrap());
         let block = vec![7u8; 1 << 20];
-        for i in 0..64 {
+        for i in 0..128 {
             let mut header = tar::Header::new_gnu();
             header.set_size(block.len() as u64);
             header.set_mode(0o644);
@@ -315,7 +307,7 @@ fn an_import_killed_half_way_leaves_no_image() {
     assert!(!out.stdout.contains("half"), "{out:?}");
     // The store is still usable.
     assert_eq!(
-        ok(&env, &["run", "--rm", "demo", "cat", "/etc/hostname"]),
+        env.run_ok(BIN, &["run", "--rm", "demo", "cat", "/etc/hostname"]),
         "cratebox\n"
     );
     env.finish();

@@ -10,7 +10,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use cratebox_cgroups::limits::parse_cpus;
 use cratebox_cgroups::{
@@ -18,9 +17,6 @@ use cratebox_cgroups::{
 };
 use cratebox_testkit::{require_root, LeakCheck};
 use nix::unistd::Pid;
-
-/// One at a time: each test's leak check would see a neighbour's cgroup.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn dir_of(cgroup: &AnyCgroup, controller: &str) -> PathBuf {
     match cgroup {
@@ -41,7 +37,7 @@ fn limits_written_to_the_real_cgroup_read_back() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let leaks = LeakCheck::take();
     let limits = Limits {
         memory: Some(32 << 20),
@@ -81,7 +77,7 @@ fn a_real_process_is_counted_and_removed_with_the_cgroup() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let leaks = LeakCheck::take();
     let cgroup = create(
         &Hierarchies::detect(),
@@ -118,7 +114,7 @@ fn stale_cgroups_of_dead_runs_are_removed_on_the_next_start() {
     if !require_root() {
         return;
     }
-    let _turn = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = cratebox_testkit::one_at_a_time();
     let leaks = LeakCheck::take();
     let hierarchies = Hierarchies::detect();
     // A run that "crashed": its supervisor (a finished process) is gone,

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use oci_spec::image::{ImageIndex, ImageManifest, ANNOTATION_REF_NAME};
 use serde_json::json;
@@ -211,9 +211,4 @@ fn name_for(descriptor: &oci_spec::image::Descriptor, stem: &str) -> Result<Refe
         Some(tag) => format!("{stem}:{tag}").parse().map_err(bad),
         None => format!("{stem}:latest").parse().map_err(bad),
     }
-}
-
-/// Where `save -o` would write, made absolute for messages.
-pub fn display_path(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

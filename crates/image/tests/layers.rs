@@ -11,7 +11,6 @@
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use cratebox_image::changeset::{Kind, LayerEntry as E, Tree};
 use cratebox_image::diff::{changes, write_layer};
@@ -20,9 +19,6 @@ use cratebox_image::overlay::overlay_options;
 use cratebox_image::unpack::unpack_layer;
 use cratebox_testkit::{require_root, LeakCheck};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-
-/// One privileged test at a time: a leak check would see the other's mounts.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 /// The base layer: a little of everything the upper layers will change.
 fn base_layer() -> Vec<E> {
@@ -79,7 +75,7 @@ fn overlay_merges_layers_as_the_changeset_model_predicts() {
     if !require_root() {
         return;
     }
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = cratebox_testkit::one_at_a_time();
     let leaks = LeakCheck::take();
     let temp = tempfile::tempdir().unwrap();
     {
@@ -103,7 +99,7 @@ fn container_changes_become_a_layer_that_reproduces_them() {
     if !require_root() {
         return;
     }
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = cratebox_testkit::one_at_a_time();
     let leaks = LeakCheck::take();
     let temp = tempfile::tempdir().unwrap();
     {
@@ -318,7 +314,7 @@ fn later_entries_of_a_layer_replace_earlier_ones() {
     if !require_root() {
         return;
     }
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = cratebox_testkit::one_at_a_time();
     let temp = tempfile::tempdir().unwrap();
     let layer = vec![
         E::dir("d"),

@@ -110,6 +110,13 @@ impl TestEnv {
         path
     }
 
+    /// Run `program` with `args`, insist it succeeded, and return its stdout.
+    pub fn run_ok(&self, program: &str, args: &[&str]) -> String {
+        let out = self.run(program, args);
+        assert_eq!(out.code, 0, "{program} {args:?}: {out:?}");
+        out.stdout
+    }
+
     /// Run `program` with `args` and collect its output.
     pub fn run(&self, program: &str, args: &[&str]) -> Outcome {
         let output = self
@@ -163,6 +170,15 @@ impl From<Output> for Outcome {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
+}
+
+/// Take turns: hold the guard for the whole of a test that creates
+/// cgroups or mounts. A test's leak check looks for *any* new cratebox
+/// cgroup or mount, and a neighbour's running container would be one, so
+/// such tests in one test binary must not overlap.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A picture of host state that a container test could leak.
