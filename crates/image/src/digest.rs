@@ -27,7 +27,8 @@ impl Digest {
         Digest::from_hasher(Sha256::new_with_prefix(bytes))
     }
 
-    fn from_hasher(hasher: Sha256) -> Digest {
+    /// The digest a sha256 hasher has computed so far.
+    pub fn from_hasher(hasher: Sha256) -> Digest {
         Digest(format!("sha256:{}", hex::encode(hasher.finalize())))
     }
 

@@ -72,6 +72,11 @@ impl Engine {
         })
     }
 
+    /// The directory all state lives under.
+    pub fn state_root(&self) -> &Path {
+        &self.state_root
+    }
+
     /// Make sure `demo:latest` exists: the demo root file system of chapter
     /// 1, imported as a one-layer image the first time it is needed.
     pub fn ensure_demo(&self) -> Result<(), EngineError> {
@@ -192,6 +197,10 @@ impl Engine {
             container_command.set_env(&key, &value);
         }
         container_command.set_env("HOSTNAME", &request.hostname);
+        // The image's WORKDIR and USER, as docker applies them.
+        let config = image.config.config().clone().unwrap_or_default();
+        container_command.cwd = config.working_dir().clone();
+        container_command.user = config.user().clone();
         let config = ContainerConfig {
             rootfs: dirs.merged.clone(),
             hostname: request.hostname.clone(),
@@ -286,7 +295,8 @@ impl Engine {
 }
 
 /// The command and environment to run: the one given, else the image's
-/// Entrypoint + Cmd; the image's Env on top of the defaults.
+/// Entrypoint + Cmd; the image's Env on top of the defaults (so an image
+/// that sets no PATH gets docker's default one).
 pub fn command_for(image: &Image, given: &[String]) -> (Vec<String>, Vec<(String, String)>) {
     let config = image.config.config().clone().unwrap_or_default();
     let env = config

@@ -18,6 +18,12 @@ pub struct ContainerCommand {
     pub argv: Vec<String>,
     /// `NAME=value` pairs, in order.
     pub env: Vec<(String, String)>,
+    /// The directory to start in (created if missing, as docker does);
+    /// `None` is `/`.
+    pub cwd: Option<String>,
+    /// Who to run as: `user`, `uid`, `user:group` or `uid:gid`, names
+    /// looked up in the image's /etc/passwd and /etc/group; `None` is root.
+    pub user: Option<String>,
 }
 
 impl ContainerCommand {
@@ -31,7 +37,12 @@ impl ContainerCommand {
         if let Ok(term) = std::env::var("TERM") {
             env.push(("TERM".to_string(), term));
         }
-        ContainerCommand { argv, env }
+        ContainerCommand {
+            argv,
+            env,
+            cwd: None,
+            user: None,
+        }
     }
 
     /// Add or replace one variable.
@@ -67,6 +78,8 @@ impl ContainerCommand {
             path_var: self.path_var().to_string(),
             argv,
             env,
+            cwd: self.cwd.clone().filter(|dir| !dir.is_empty()),
+            user: self.user.clone().filter(|user| !user.is_empty()),
         })
     }
 }
@@ -82,6 +95,10 @@ pub struct PreparedCommand {
     pub argv: Vec<CString>,
     /// envp as C strings.
     pub env: Vec<CString>,
+    /// The working directory, see [`ContainerCommand::cwd`].
+    pub cwd: Option<String>,
+    /// The user, see [`ContainerCommand::user`].
+    pub user: Option<String>,
 }
 
 // ANCHOR: find_in_path

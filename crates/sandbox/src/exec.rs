@@ -7,13 +7,18 @@ use nix::errno::Errno;
 use nix::unistd::execve;
 
 use crate::command::{find_in_path, PreparedCommand};
-use crate::report::{self, NOT_EXECUTABLE, NOT_FOUND};
+use crate::report::{self, NOT_EXECUTABLE, NOT_FOUND, SETUP_FAILED};
+use crate::user::enter;
 
 // ANCHOR: exec_command
 /// Look the program up in the container's PATH and execve(2) it. Only
 /// returns on failure, after writing a report for the parent; the caller
 /// then exits with the report's code.
 pub fn exec_command(command: &PreparedCommand, report_fd: impl AsFd) -> i32 {
+    if let Err(message) = enter(command.cwd.as_deref(), command.user.as_deref()) {
+        report::send(report_fd, SETUP_FAILED, &message);
+        return SETUP_FAILED;
+    }
     let Some(path) = find_in_path(&command.program, &command.path_var) else {
         let message = format!(
             "command {:?} not found in the container (searched PATH={}): pass a command that exists in the image, e.g. /bin/sh",

@@ -35,6 +35,7 @@ pub mod network;
 pub mod report;
 pub mod rootfs;
 pub mod supervise;
+pub mod user;
 
 use thiserror::Error;
 

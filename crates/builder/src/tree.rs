@@ -1,0 +1,254 @@
+//! Reading files out of an image's layers without mounting them.
+//!
+//! COPY reads from the build context, or with `--from` from another
+//! stage's image; both COPY and WORKDIR need to know what the image being
+//! built already has at a path (is `/usr/local/bin` a directory? is `/bin`
+//! a symlink to `usr/bin`?). An image's layers are unpacked one directory
+//! each, in the shape overlayfs reads, so a [`Tree`] answers these
+//! questions the way overlayfs would: the top layer that has a path wins, a
+//! whiteout (a 0/0 character device) hides the path below it, and an
+//! opaque directory hides everything below it. The build context is the
+//! one-layer case.
+//!
+//! Paths given to a tree are *inside* it, relative, and never leave it:
+//! [`Tree::resolve`] follows symlinks the way the kernel would after a
+//! chroot, so `/..` stays `/` and an absolute link target starts again at
+//! the tree's root, not the host's.
+
+use std::ffi::OsString;
+use std::fs::{self, Metadata};
+use std::path::{Component, Path, PathBuf};
+
+use cratebox_image::unpack::{is_whiteout, OPAQUE_XATTR};
+
+/// How many symlinks one lookup may follow, as the kernel's limit.
+const MAX_LINKS: usize = 40;
+
+/// A stack of directories seen as one.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    /// The layers, top first.
+    layers: Vec<PathBuf>,
+}
+
+/// One path found in a tree.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// Where it is on the host (in the layer that wins).
+    pub host: PathBuf,
+    /// Its lstat.
+    pub meta: Metadata,
+}
+
+impl Tree {
+    /// A tree of one directory, like the build context.
+    pub fn dir(root: &Path) -> Tree {
+        Tree {
+            layers: vec![root.to_path_buf()],
+        }
+    }
+
+    /// The tree of an image whose unpacked layers are `lowers`, base first.
+    pub fn layers(lowers: &[PathBuf]) -> Tree {
+        Tree {
+            layers: lowers.iter().rev().cloned().collect(),
+        }
+    }
+
+    /// The entry at `rel` (cleaned, relative), without following a symlink
+    /// at its end. Symlinks on the way are not followed either: use
+    /// [`Tree::resolve`] first.
+    pub fn lookup(&self, rel: &Path) -> Option<Found> {
+        for layer in &self.layers {
+            // A whiteout or an opaque directory on the way hides the layers below.
+            let mut hidden = false;
+            let mut prefix = PathBuf::new();
+            for component in rel.components() {
+                prefix.push(component);
+                let at = layer.join(&prefix);
+                match fs::symlink_metadata(&at) {
+                    Ok(meta) if is_whiteout(&meta) => return None,
+                    Ok(meta) if prefix == rel => return Some(Found { host: at, meta }),
+                    Ok(meta) if meta.is_dir() => {
+                        if is_opaque(&at) {
+                            hidden = true;
+                        }
+                    }
+                    // Something else (a file, a link) in the way in this layer.
+                    Ok(_) => return None,
+                    Err(_) => break,
+                }
+            }
+            if rel.as_os_str().is_empty() {
+                return fs::symlink_metadata(layer).ok().map(|meta| Found {
+                    host: layer.clone(),
+                    meta,
+                });
+            }
+            if hidden {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The names in directory `rel`, merged over the layers, sorted; each
+    /// with the entry that wins.
+    pub fn children(&self, rel: &Path) -> Vec<(OsString, Found)> {
+        let mut seen = std::collections::BTreeMap::new();
+        for layer in &self.layers {
+            let dir = layer.join(rel);
+            let Ok(meta) = fs::symlink_metadata(&dir) else {
+                continue;
+            };
+            if is_whiteout(&meta) || !meta.is_dir() {
+                break;
+            }
+            if let Ok(entries) = fs::read_dir(&dir) {
+                for entry in entries.flatten() {
+                    let name = entry.file_name();
+                    if seen.contains_key(&name) {
+                        continue;
+                    }
+                    let host = entry.path();
+                    if let Ok(meta) = fs::symlink_metadata(&host) {
+                        seen.insert(name, Some(Found { host, meta }));
+                    }
+                }
+            }
+            if is_opaque(&dir) {
+                break;
+            }
+        }
+        seen.into_iter()
+            .filter_map(|(name, found)| found.filter(|f| !is_whiteout(&f.meta)).map(|f| (name, f)))
+            .collect()
+    }
+
+    // ANCHOR: resolve
+    /// `path` with every symlink on the way replaced by its target, as a
+    /// cleaned relative path inside the tree. With `follow_last`, a symlink
+    /// at the very end is followed too. `..` never climbs above the root.
+    pub fn resolve(&self, path: &Path, follow_last: bool) -> Result<PathBuf, String> {
+        let mut todo: Vec<OsString> = components(path);
+        todo.reverse();
+        let mut done = PathBuf::new();
+        let mut links = 0;
+        while let Some(name) = todo.pop() {
+            if name == ".." {
+                done.pop();
+                continue;
+            }
+            let candidate = done.join(&name);
+            let is_last = todo.is_empty();
+            match self.lookup(&candidate) {
+                Some(found) if found.meta.is_symlink() && (!is_last || follow_last) => {
+                    links += 1;
+                    if links > MAX_LINKS {
+                        return Err(format!(
+                            "too many levels of symbolic links at /{}",
+                            candidate.display()
+                        ));
+                    }
+                    let target = fs::read_link(&found.host).map_err(|e| e.to_string())?;
+                    if target.is_absolute() {
+                        done = PathBuf::new();
+                    }
+                    let mut more = components(&target);
+                    more.reverse();
+                    todo.extend(more);
+                }
+                _ => done = candidate,
+            }
+        }
+        Ok(done)
+    }
+    // ANCHOR_END: resolve
+}
+
+/// The normal components of `path`, with `..` kept and `.`, `/` dropped.
+fn components(path: &Path) -> Vec<OsString> {
+    path.components()
+        .filter_map(|c| match c {
+            Component::Normal(name) => Some(name.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether a directory is marked opaque (its lower layers hidden).
+fn is_opaque(dir: &Path) -> bool {
+    matches!(xattr::get(dir, OPAQUE_XATTR), Ok(Some(value)) if value == b"y")
+}
+
+/// Clean a path written in a Dockerfile into a relative path inside a
+/// root: `/a/./b/../c` is `a/c`. Returns `None` when `..` would climb
+/// above the root.
+pub fn clean(path: &str) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for component in Path::new(path).components() {
+        match component {
+            Component::Normal(name) => out.push(name),
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_paths() {
+        assert_eq!(clean("/a/./b/../c"), Some(PathBuf::from("a/c")));
+        assert_eq!(clean("a/b/"), Some(PathBuf::from("a/b")));
+        assert_eq!(clean("."), Some(PathBuf::new()));
+        assert_eq!(clean("../x"), None);
+        assert_eq!(clean("a/../../x"), None);
+    }
+
+    #[test]
+    fn layers_merge_like_overlayfs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (base, top) = (dir.path().join("base"), dir.path().join("top"));
+        fs::create_dir_all(base.join("usr/bin")).unwrap();
+        fs::write(base.join("usr/bin/sh"), "sh").unwrap();
+        fs::write(base.join("usr/bin/gone"), "x").unwrap();
+        std::os::unix::fs::symlink("usr/bin", base.join("bin")).unwrap();
+        std::os::unix::fs::symlink("/etc/../../usr", base.join("up")).unwrap();
+        fs::create_dir_all(top.join("usr/bin")).unwrap();
+        fs::write(top.join("usr/bin/new"), "new").unwrap();
+        let tree = Tree::layers(&[base, top]);
+        let names: Vec<_> = tree
+            .children(Path::new("usr/bin"))
+            .into_iter()
+            .map(|(n, _)| n.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["gone", "new", "sh"]);
+        assert_eq!(
+            tree.resolve(Path::new("bin/sh"), true).unwrap(),
+            Path::new("usr/bin/sh")
+        );
+        assert_eq!(
+            tree.resolve(Path::new("bin"), false).unwrap(),
+            Path::new("bin")
+        );
+        assert_eq!(
+            tree.resolve(Path::new("up/bin"), true).unwrap(),
+            Path::new("usr/bin")
+        );
+        assert_eq!(
+            tree.resolve(Path::new("../../bin"), true).unwrap(),
+            Path::new("usr/bin")
+        );
+        assert!(tree.lookup(Path::new("usr/bin/new")).is_some());
+        assert!(tree.lookup(Path::new("usr/bin/none")).is_none());
+    }
+}
