@@ -5,9 +5,7 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-
-use cratebox_testkit::{require_root, Outcome, TestEnv};
+use cratebox_testkit::{require_root, run_tool, tool, Outcome, TestEnv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ch04-layers");
 
@@ -181,37 +179,6 @@ fn bad_names_and_missing_images_are_clear_errors() {
     );
     assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
     env.finish();
-}
-
-/// Where skopeo and umoci are: CI installs them; elsewhere a missing one
-/// skips the test (and under CI=true, fails it).
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{name} is not installed, and CI=true: scripts/install-deps installs it");
-        }
-        eprintln!("skipped: {name} is not installed");
-    }
-    found
-}
-
-fn run_tool(program: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{} {args:?}: {}",
-        program.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

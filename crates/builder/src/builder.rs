@@ -581,7 +581,7 @@ impl Builder<'_> {
         if rel.as_os_str().is_empty() || staging.is_dir(&rel) {
             return Ok(None);
         }
-        let target = staging.destination(&rel, true)?;
+        let target = staging.destination(&rel, true, (0, 0))?;
         make_dir(&root.join(target), 0, 0, 0o755)?;
         self.layer_of(&root).map(Some)
     }
@@ -739,6 +739,7 @@ impl Builder<'_> {
         let count = prepared.sources.len() + prepared.downloads.len();
         let into_dir = files.destination.ends_with('/') || staging.is_dir(&dest);
         let several = count > 1;
+        let owner = prepared.ownership.owner.unwrap_or((0, 0));
         if several && !files.destination.ends_with('/') && !staging.is_dir(&dest) {
             return Err(format!(
                 "{} sources are copied to {}: when copying more than one, the destination must be a directory and end with a /",
@@ -747,10 +748,10 @@ impl Builder<'_> {
         }
         for source in &prepared.sources {
             if source.found.meta.is_dir() {
-                let target = staging.destination(&dest, true)?;
+                let target = staging.destination(&dest, true, owner)?;
                 staging.copy(&prepared.origin, source, &target, &prepared.ownership)?;
             } else if is_add && files.from.is_none() && archive::is_archive(&source.found.host) {
-                let target = staging.destination(&dest, true)?;
+                let target = staging.destination(&dest, true, owner)?;
                 let (uid, gid) = prepared.ownership.owner.unwrap_or((0, 0));
                 let dir = root.join(&target);
                 if fs::symlink_metadata(&dir).is_err() {
@@ -763,7 +764,7 @@ impl Builder<'_> {
                 } else {
                     dest.clone()
                 };
-                let target = staging.destination(&file_dest, false)?;
+                let target = staging.destination(&file_dest, false, owner)?;
                 staging.copy(&prepared.origin, source, &target, &prepared.ownership)?;
             }
         }
@@ -773,7 +774,7 @@ impl Builder<'_> {
             } else {
                 dest.clone()
             };
-            let target = staging.destination(&file_dest, false)?;
+            let target = staging.destination(&file_dest, false, owner)?;
             let to = root.join(&target);
             fs::copy(path, &to)
                 .map_err(|e| format!("cannot copy the download to /{}: {e}", target.display()))?;

@@ -262,8 +262,14 @@ impl Staging {
     /// is `/usr/bin/x` when `/bin -> usr/bin`), and make its parent
     /// directories in the staging directory. Parents the image already has
     /// are made with the image's owner and mode, so the new layer does not
-    /// change them; missing ones are made `0755` root, as docker does.
-    pub fn destination(&self, dest: &Path, follow_last: bool) -> Result<PathBuf, String> {
+    /// change them; missing ones are made `0755` and owned by `owner` (root,
+    /// or `--chown`'s user), as docker does.
+    pub fn destination(
+        &self,
+        dest: &Path,
+        follow_last: bool,
+        owner: (u32, u32),
+    ) -> Result<PathBuf, String> {
         let resolved = self.image.resolve(dest, follow_last)?;
         let mut prefix = PathBuf::new();
         let parents: Vec<_> = resolved
@@ -289,7 +295,7 @@ impl Staging {
                         prefix.display()
                     ))
                 }
-                None => (0, 0, 0o755),
+                None => (owner.0, owner.1, 0o755),
             };
             make_dir(&at, uid, gid, mode)?;
         }

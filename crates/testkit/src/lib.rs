@@ -36,6 +36,39 @@ pub fn require_root() -> bool {
     false
 }
 
+/// Where an interop peer (skopeo, umoci, buildah) is installed. CI
+/// installs them all; elsewhere a missing one skips the test that needs
+/// it, and under `CI=true` fails it.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{name} is not installed, and CI=true: scripts/install-deps installs it");
+        }
+        eprintln!("skipped: {name} is not installed");
+    }
+    found
+}
+
+/// Run a peer tool, insist it succeeded, and return its stdout.
+pub fn run_tool(program: &Path, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}",
+        program.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A temp state root with the demo image in it, plus a leak check taken
 /// before anything ran.
 #[derive(Debug)]
