@@ -64,7 +64,10 @@ fn pairs_text(pairs: &[(String, String)]) -> String {
     let words: Vec<String> = pairs
         .iter()
         .map(|(key, value)| {
-            if value.is_empty() || value.contains(char::is_whitespace) {
+            // As written, a value with blanks is already quoted; expanded,
+            // it is quoted here so that the text stays unambiguous.
+            let quoted = value.starts_with(['"', '\'']);
+            if value.is_empty() || (value.contains(char::is_whitespace) && !quoted) {
                 format!("{key}={}", json(&value))
             } else {
                 format!("{key}={value}")

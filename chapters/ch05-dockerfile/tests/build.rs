@@ -1,0 +1,458 @@
+//! Chapter 5 for real, as root: Dockerfiles built into images in a temp
+//! store, run, rebuilt from the cache, and refused when they are wrong.
+//! Every test checks it left no mount, cgroup or process behind.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use common::{cache_hits, context, BIN};
+use cratebox_testkit::{require_root, Outcome, TestEnv};
+
+/// A context made of `files` (name, contents) in the test's state root.
+fn inline(env: &TestEnv, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = env.state_root().join(format!("inline-{name}"));
+    for (file, text) in files {
+        let path = dir.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn build(env: &TestEnv, tag: &str, dir: &Path, extra: &[&str]) -> Outcome {
+    let mut args = vec!["build", "-t", tag];
+    args.extend_from_slice(extra);
+    args.push(dir.to_str().unwrap());
+    env.run(BIN, &args)
+}
+
+fn build_ok(env: &TestEnv, tag: &str, dir: &Path, extra: &[&str]) -> String {
+    let out = build(env, tag, dir, extra);
+    assert_eq!(out.code, 0, "{out:?}");
+    out.stdout
+}
+
+/// Nothing of a failed build is left: no name, no work directory.
+fn assert_nothing_half_made(env: &TestEnv, tag: &str) {
+    let images = env.run_ok(BIN, &["images"]);
+    assert!(!images.contains(tag), "{images}");
+    let work = env.state_root().join("build");
+    let left: Vec<_> = fs::read_dir(&work)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in {}: {left:?}", work.display());
+}
+
+#[test]
+fn seed_shaped_dockerfile_builds_and_runs_its_script() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let dir = context(&env, "seed");
+    let out = build_ok(&env, "seed", &dir, &[]);
+    assert!(out.contains("Step 9/9 : CMD [\"start.sh\"]"), "{out}");
+    assert!(out.contains("Successfully tagged seed:latest"), "{out}");
+    assert_eq!(cache_hits(&out), 0, "{out}");
+
+    // Running it runs start.sh, found by PATH, which runs the server the
+    // tarball brought through the symlink RUN made.
+    let ran = env.run_ok(BIN, &["run", "--rm", "seed"]);
+    insta::assert_snapshot!(ran, @r"
+    start.sh: config 2 settings
+    server: hello from the recipe (ports 8080,7000)
+    ");
+    let inspect: serde_json::Value =
+        serde_json::from_str(&env.run_ok(BIN, &["inspect", "seed"])).unwrap();
+    let config = &inspect[0]["Config"];
+    assert_eq!(inspect[0]["Author"], "A Learner <learner@example.org>");
+    assert_eq!(config["Cmd"], serde_json::json!(["start.sh"]));
+    assert_eq!(
+        config["ExposedPorts"],
+        serde_json::json!({"7000/tcp": {}, "8080/tcp": {}})
+    );
+    // FROM + 3 ADDs + RUN: the base's layer and four new ones.
+    assert_eq!(inspect[0]["Layers"].as_array().unwrap().len(), 5);
+    env.finish();
+}
+
+#[test]
+fn rebuilds_use_the_cache_until_the_first_change() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let dir = context(&env, "seed");
+    let first = build_ok(&env, "seed", &dir, &[]);
+    let id = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with("Successfully built"))
+            .unwrap()
+            .to_string()
+    };
+
+    // Unchanged: every step after FROM comes from the cache, same image.
+    let again = build_ok(&env, "seed", &dir, &[]);
+    assert_eq!(cache_hits(&again), 8, "{again}");
+    assert_eq!(id(&first), id(&again), "same image id");
+
+    // A new mtime is not a change.
+    let conf = dir.join("server.conf");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&conf)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert_eq!(cache_hits(&build_ok(&env, "seed", &dir, &[])), 8);
+
+    // New contents are: steps 2 and 3 still come from the cache, the ADD
+    // of server.conf and everything after it run again.
+    fs::write(&conf, "ports=9090\ngreeting=\"changed\"\n").unwrap();
+    let changed = build_ok(&env, "seed", &dir, &[]);
+    assert_eq!(cache_hits(&changed), 2, "{changed}");
+    assert!(
+        changed.contains("Step 4/9 : ADD server.conf /etc/server/server.conf\n ---> "),
+        "{changed}"
+    );
+    assert!(
+        !changed.contains("Step 4/9 : ADD server.conf /etc/server/server.conf\n ---> Using cache"),
+        "{changed}"
+    );
+    let ran = env.run_ok(BIN, &["run", "--rm", "seed"]);
+    assert!(ran.contains("server: changed (ports 9090)"), "{ran}");
+
+    // So is a new mode, with the same contents.
+    fs::set_permissions(&conf, fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(cache_hits(&build_ok(&env, "seed", &dir, &[])), 2);
+
+    // --no-cache runs everything.
+    let fresh = build_ok(&env, "seed", &dir, &["--no-cache"]);
+    assert_eq!(cache_hits(&fresh), 0, "{fresh}");
+    assert_ne!(id(&fresh), id(&first));
+    env.finish();
+}
+
+#[test]
+fn build_args_dockerignore_and_the_cache() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let dir = inline(
+        &env,
+        "args",
+        &[
+            (
+                "Dockerfile",
+                "FROM demo\nARG FLAVOUR=plain\nCOPY . /ctx/\nRUN echo \"$FLAVOUR\" > /flavour\nCMD [\"cat\", \"/flavour\"]\n",
+            ),
+            (".dockerignore", "*.log\n!keep.log\n"),
+            ("app.txt", "app"),
+            ("debug.log", "noise"),
+            ("keep.log", "kept"),
+        ],
+    );
+    let out = build_ok(&env, "args", &dir, &[]);
+    assert_eq!(
+        env.run_ok(BIN, &["run", "--rm", "args"]),
+        "plain\n",
+        "{out}"
+    );
+    let listed = env.run_ok(BIN, &["run", "--rm", "args", "ls", "-A", "/ctx"]);
+    assert_eq!(listed, ".dockerignore\nDockerfile\napp.txt\nkeep.log\n");
+
+    // An ignored file's change is no change at all: COPY, RUN and CMD
+    // come from the cache (ARG makes no image, so it has no cache entry).
+    fs::write(dir.join("debug.log"), "more noise").unwrap();
+    assert_eq!(cache_hits(&build_ok(&env, "args", &dir, &[])), 3);
+
+    // A different ARG value misses at the RUN that sees it, not before.
+    let other = build_ok(&env, "args", &dir, &["--build-arg", "FLAVOUR=spicy"]);
+    assert_eq!(cache_hits(&other), 1, "{other}");
+    assert!(other.contains("COPY . /ctx/\n ---> Using cache"), "{other}");
+    assert_eq!(env.run_ok(BIN, &["run", "--rm", "args"]), "spicy\n");
+
+    // An argument no ARG declares is reported, not silently taken.
+    let unused = build_ok(&env, "args", &dir, &["--build-arg", "NOPE=1"]);
+    assert!(unused.contains("not consumed by any ARG: NOPE"), "{unused}");
+    env.finish();
+}
+
+#[test]
+fn run_uses_the_images_workdir_user_and_env() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let dir = inline(
+        &env,
+        "user",
+        &[(
+            "Dockerfile",
+            "FROM demo\n\
+             RUN echo 'app:x:1000:1000:app:/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:1000:' >> /etc/group\n\
+             ENV GREETING=\"hi there\"\n\
+             WORKDIR /home/app\n\
+             WORKDIR work\n\
+             RUN chown -R app:app /home/app\n\
+             USER app\n\
+             RUN id -u > whoami && pwd >> whoami\n\
+             ENTRYPOINT [\"/bin/sh\", \"-c\"]\n\
+             CMD [\"echo $GREETING; id -u; pwd; cat whoami\"]\n",
+        )],
+    );
+    build_ok(&env, "user", &dir, &[]);
+    let out = env.run_ok(BIN, &["run", "--rm", "user"]);
+    assert_eq!(
+        out,
+        "hi there\n1000\n/home/app/work\n1000\n/home/app/work\n"
+    );
+    // The default PATH is there although the image sets only GREETING.
+    let path = env.run_ok(BIN, &["run", "--rm", "user", "echo $PATH"]);
+    assert_eq!(
+        path,
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+    );
+    env.finish();
+}
+
+#[test]
+fn add_unpacks_gzip_bzip2_and_xz_tars_and_copies_other_files() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let dir = context(&env, "parity-files");
+    build_ok(&env, "files", &dir, &[]);
+    // The image's ENTRYPOINT + CMD, as user app in WORKDIR; arguments
+    // given to run replace only the CMD.
+    let ran = env.run_ok(BIN, &["run", "--rm", "files"]);
+    assert_eq!(ran, "run.sh: hello from /srv/app as 1000 with --verbose\n");
+    let ran = env.run_ok(BIN, &["run", "--rm", "files", "-q"]);
+    assert_eq!(ran, "run.sh: hello from /srv/app as 1000 with -q\n");
+    // An image on top that empties the ENTRYPOINT, to look at the files.
+    let look = inline(
+        &env,
+        "look",
+        &[("Dockerfile", "FROM files\nUSER root\nENTRYPOINT []\nCMD [\"cat\", \"/opt/share/doc/README\", \"/opt/more/lib/libmore.txt\", \"/opt/plain/plain.txt\", \"/srv/notes.txt\"]\n")],
+    );
+    build_ok(&env, "look", &look, &[]);
+    assert_eq!(
+        env.run_ok(BIN, &["run", "--rm", "look"]),
+        "doc\nlib\nplain\nnotes\n"
+    );
+    env.finish();
+}
+
+#[test]
+fn add_downloads_a_url() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    // A one-request HTTP server on loopback.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request).unwrap();
+        let body = "fetched over http\n";
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+    });
+    let dir = inline(
+        &env,
+        "url",
+        &[(
+            "Dockerfile",
+            &format!("FROM demo\nADD http://127.0.0.1:{port}/files/hello.txt /downloads/\n"),
+        )],
+    );
+    build_ok(&env, "url", &dir, &[]);
+    server.join().unwrap();
+    let out = env.run_ok(
+        BIN,
+        &["run", "--rm", "url", "ls", "-l", "/downloads/hello.txt"],
+    );
+    assert!(
+        out.starts_with("-rw-------"),
+        "downloads are 0600, as docker makes them: {out}"
+    );
+    assert_eq!(
+        env.run_ok(BIN, &["run", "--rm", "url", "cat", "/downloads/hello.txt"]),
+        "fetched over http\n"
+    );
+    env.finish();
+}
+
+/// Build a context that must fail; return the error line.
+fn must_fail(env: &TestEnv, name: &str, files: &[(&str, &str)]) -> String {
+    let dir = inline(env, name, files);
+    let out = build(env, name, &dir, &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "one line: {out:?}");
+    assert_nothing_half_made(env, name);
+    out.stderr
+        .trim_end()
+        .replace(&env.state_root().display().to_string(), "<root>")
+}
+
+#[test]
+fn bad_builds_stop_at_the_step_and_leave_nothing() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let secret = env.state_root().join("secret");
+    fs::write(&secret, "outside").unwrap();
+    let errors = [
+        must_fail(
+            &env,
+            "malformed",
+            &[("Dockerfile", "FROM demo\nCOPY onlyone\n")],
+        ),
+        must_fail(&env, "nofrom", &[("Dockerfile", "RUN true\n")]),
+        must_fail(
+            &env,
+            "unknown",
+            &[("Dockerfile", "FROM demo\nFETCH http://x\n")],
+        ),
+        must_fail(
+            &env,
+            "missing",
+            &[("Dockerfile", "FROM nosuch:1.0\nRUN true\n")],
+        ),
+        must_fail(
+            &env,
+            "outside",
+            &[("Dockerfile", "FROM demo\nCOPY ../secret /x\n")],
+        ),
+        must_fail(
+            &env,
+            "absent",
+            &[("Dockerfile", "FROM demo\nCOPY nothere.txt /x\n")],
+        ),
+        must_fail(
+            &env,
+            "falserun",
+            &[("Dockerfile", "FROM demo\nRUN echo partial > /f && false\n")],
+        ),
+        must_fail(
+            &env,
+            "notfound",
+            &[("Dockerfile", "FROM demo\nRUN [\"no-such-program\"]\n")],
+        ),
+        must_fail(
+            &env,
+            "several",
+            &[
+                ("Dockerfile", "FROM demo\nCOPY a b /file\n"),
+                ("a", "a"),
+                ("b", "b"),
+            ],
+        ),
+        must_fail(
+            &env,
+            "chown",
+            &[
+                ("Dockerfile", "FROM demo\nCOPY --chown=ghost a /a\n"),
+                ("a", "a"),
+            ],
+        ),
+        must_fail(
+            &env,
+            "port",
+            &[("Dockerfile", "FROM demo\nARG P=99999\nEXPOSE $P\n")],
+        ),
+    ];
+    insta::assert_snapshot!(errors.join("\n"));
+    env.finish();
+}
+
+#[test]
+fn hostile_contexts_cannot_reach_outside() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    // A symlink in the context pointing at the host's /etc/passwd is
+    // resolved inside the context, where there is no such file.
+    let dir = inline(
+        &env,
+        "link",
+        &[("Dockerfile", "FROM demo\nCOPY passwd /stolen\n")],
+    );
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("passwd")).unwrap();
+    let out = build(&env, "link", &dir, &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("passwd: no such file in the build context"),
+        "{out:?}"
+    );
+
+    // A symlink to a directory inside the context is followed, and its
+    // own symlinks copied as symlinks, not as what they point at.
+    let dir = inline(
+        &env,
+        "inner",
+        &[
+            ("Dockerfile", "FROM demo\nCOPY alias /copied\n"),
+            ("real/file", "x"),
+        ],
+    );
+    std::os::unix::fs::symlink("real", dir.join("alias")).unwrap();
+    std::os::unix::fs::symlink("/etc/shadow", dir.join("real/shadow")).unwrap();
+    build_ok(&env, "inner", &dir, &[]);
+    let listed = env.run_ok(BIN, &["run", "--rm", "inner", "ls", "-l", "/copied"]);
+    assert!(listed.contains("shadow -> /etc/shadow"), "{listed}");
+
+    // An ADDed tar with a ../ entry is refused.
+    let dir = inline(
+        &env,
+        "evil",
+        &[("Dockerfile", "FROM demo\nADD evil.tar /opt/\n")],
+    );
+    let mut header = tar::Header::new_gnu();
+    header.set_size(4);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    {
+        let name = b"../../escaped";
+        header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
+    }
+    header.set_cksum();
+    let mut tar = tar::Builder::new(fs::File::create(dir.join("evil.tar")).unwrap());
+    tar.append(&header, &b"evil"[..]).unwrap();
+    tar.finish().unwrap();
+    let out = build(&env, "evil", &dir, &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("step 2/2 `ADD evil.tar /opt/`"),
+        "{out:?}"
+    );
+    assert!(!env.state_root().join("escaped").exists());
+    assert_nothing_half_made(&env, "evil");
+    env.finish();
+}
