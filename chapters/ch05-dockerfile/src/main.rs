@@ -42,6 +42,9 @@ struct BuildArgs {
     /// Run every step, reusing nothing from the cache
     #[arg(long)]
     no_cache: bool,
+    /// Print only the image ID at the end (a RUN's own output still shows)
+    #[arg(short, long)]
+    quiet: bool,
     /// A value for an ARG, e.g. VERSION=1.2 (or NAME alone, to take it from the environment)
     #[arg(long, value_name = "NAME=VALUE", value_parser = parse_build_arg)]
     build_arg: Vec<(String, String)>,
@@ -72,8 +75,17 @@ fn main() {
                 };
                 // A failed build exits 1, as `docker build` does; the
                 // message names the step.
-                match build(&engine, &options, &mut std::io::stdout()) {
-                    Ok(_) => Ok(0),
+                let mut progress: Box<dyn std::io::Write> = match args.quiet {
+                    true => Box::new(std::io::sink()),
+                    false => Box::new(std::io::stdout()),
+                };
+                match build(&engine, &options, &mut progress) {
+                    Ok(built) => {
+                        if args.quiet {
+                            println!("{}", built.id);
+                        }
+                        Ok(0)
+                    }
                     Err(error) => {
                         eprintln!("ch05-dockerfile: {error}");
                         Ok(1)
