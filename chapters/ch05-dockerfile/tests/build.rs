@@ -456,3 +456,40 @@ fn hostile_contexts_cannot_reach_outside() {
     assert_nothing_half_made(&env, "evil");
     env.finish();
 }
+
+/// The seed's server.tar.gz is committed (so its context builds as it is),
+/// and made from server/ with
+/// `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - server | gzip -n -9`.
+/// It must hold exactly what server/ holds.
+#[test]
+fn the_seed_tarball_matches_its_directory() {
+    let seed = common::fixtures().join("seed");
+    let file = fs::File::open(seed.join("server.tar.gz")).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut in_tar = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().display().to_string();
+        let mut contents = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut contents).unwrap();
+        let executable = entry.header().mode().unwrap() & 0o111 != 0;
+        in_tar.push(format!(
+            "{} {executable} {contents:?}",
+            path.trim_end_matches('/')
+        ));
+    }
+    let mut on_disk = Vec::new();
+    for (path, _) in common::listing(&seed) {
+        if !(path == "server" || path.starts_with("server/")) {
+            continue;
+        }
+        let full = seed.join(&path);
+        let contents = fs::read_to_string(&full).unwrap_or_default();
+        let executable = fs::metadata(&full).unwrap().permissions().mode() & 0o111 != 0;
+        on_disk.push(format!("{path} {executable} {contents:?}"));
+    }
+    assert_eq!(
+        in_tar, on_disk,
+        "remake server.tar.gz from server/ (see this test's doc)"
+    );
+}

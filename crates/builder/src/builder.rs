@@ -602,7 +602,7 @@ impl Builder<'_> {
                 Some(self.ignore.clone()),
             ),
             Some(from) => {
-                let state = self.from_state(from)?;
+                let state = self.stage_or_image(from)?;
                 (
                     Tree::layers(&self.lowers(&state)?),
                     format!("--from={from}"),
@@ -683,7 +683,7 @@ impl Builder<'_> {
     // ANCHOR_END: prepare_copy
 
     /// An earlier stage (by name or number) or an image, for `--from`.
-    fn from_state(&self, from: &str) -> StepResult<State> {
+    fn stage_or_image(&self, from: &str) -> StepResult<State> {
         let by_name = self
             .stages
             .iter()

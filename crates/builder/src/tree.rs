@@ -190,11 +190,7 @@ pub fn clean(path: &str) -> Option<PathBuf> {
     for component in Path::new(path).components() {
         match component {
             Component::Normal(name) => out.push(name),
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
+            Component::ParentDir if !out.pop() => return None,
             _ => {}
         }
     }
