@@ -493,3 +493,40 @@ fn the_seed_tarball_matches_its_directory() {
         "remake server.tar.gz from server/ (see this test's doc)"
     );
 }
+
+#[test]
+fn scratch_shell_and_another_file_name() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    // From nothing: the whole demo image copied in from the store, then a
+    // SHELL that shows which shell the shell forms went through.
+    let dir = inline(
+        &env,
+        "scratch",
+        &[(
+            "build/scratch.Dockerfile",
+            "FROM scratch\nCOPY --from=demo / /\nSHELL [\"/bin/echo\", \"via\"]\nRUN shell form\nCMD the default\n",
+        )],
+    );
+    let file = dir.join("build/scratch.Dockerfile");
+    let out = build_ok(&env, "scratch", &dir, &["-f", file.to_str().unwrap()]);
+    assert!(
+        out.contains("Step 4/5 : RUN shell form\nvia shell form\n ---> "),
+        "{out}"
+    );
+    let inspect: serde_json::Value =
+        serde_json::from_str(&env.run_ok(BIN, &["inspect", "scratch"])).unwrap();
+    assert_eq!(
+        inspect[0]["Config"]["Cmd"],
+        serde_json::json!(["/bin/echo", "via", "the default"])
+    );
+    assert_eq!(inspect[0]["Layers"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        env.run_ok(BIN, &["run", "--rm", "scratch"]),
+        "via the default\n"
+    );
+    env.finish();
+}

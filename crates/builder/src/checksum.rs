@@ -84,3 +84,48 @@ pub fn cache_key(parent: &Digest, instruction: &str, sources: Option<&Digest>) -
     Digest::of(format!("{parent}\n{instruction}\n{sources}").as_bytes())
 }
 // ANCHOR_END: cache_key
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, sha256: &str, mode: u32) -> SourceEntry {
+        SourceEntry {
+            path: path.into(),
+            kind: EntryKind::File {
+                sha256: sha256.into(),
+            },
+            mode,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    #[test]
+    fn order_does_not_count_metadata_does() {
+        let a = file("a", "aa", 0o644);
+        let b = file("b", "bb", 0o755);
+        let base = checksum(&[a.clone(), b.clone()]);
+        assert_eq!(base, checksum(&[b.clone(), a.clone()]));
+        assert_ne!(base, checksum(&[file("a", "aa", 0o600), b.clone()]));
+        assert_ne!(base, checksum(&[file("a", "ab", 0o644), b.clone()]));
+        assert_ne!(base, checksum(&[file("c", "aa", 0o644), b.clone()]));
+        let mut owned = a.clone();
+        owned.uid = 1000;
+        assert_ne!(base, checksum(&[owned, b]));
+        insta::assert_snapshot!(base, @"sha256:41cae9d5ef8a0b203c2a32b6593980d14f2a9a13f47be176b9068f0164d14d4e");
+    }
+
+    #[test]
+    fn keys_chain_on_the_parent() {
+        let parent = Digest::of(b"parent");
+        let copy = checksum(&[file("a", "aa", 0o644)]);
+        let key = cache_key(&parent, "COPY a /a", Some(&copy));
+        assert_ne!(
+            key,
+            cache_key(&Digest::of(b"other"), "COPY a /a", Some(&copy))
+        );
+        assert_ne!(key, cache_key(&parent, "COPY a /b", Some(&copy)));
+        assert_ne!(key, cache_key(&parent, "COPY a /a", None));
+    }
+}
