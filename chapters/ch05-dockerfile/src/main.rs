@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Build an image from a Dockerfile
     Build(BuildArgs),
+    /// Empty the build cache, and delete the layers only it kept
+    Prune,
     #[command(flatten)]
     Layers(ch04_layers::Command),
 }
@@ -91,6 +93,14 @@ fn main() {
                         Ok(1)
                     }
                 }
+            }
+            Command::Prune => {
+                let (entries, removed) = engine.prune_build_cache().map_err(|e| anyhow!(e))?;
+                println!("Deleted build cache: {entries} steps");
+                for digest in removed {
+                    println!("Deleted: {digest}");
+                }
+                Ok(0)
             }
             Command::Layers(command) => ch04_layers::dispatch(&engine, command),
         }

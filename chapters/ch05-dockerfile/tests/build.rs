@@ -530,3 +530,39 @@ fn scratch_shell_and_another_file_name() {
     );
     env.finish();
 }
+
+#[test]
+fn rmi_keeps_the_build_cache_and_prune_empties_it() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let seed = context(&env, "seed");
+    build_ok(&env, "seed", &seed, &[]);
+    let other = inline(
+        &env,
+        "other",
+        &[("Dockerfile", "FROM demo\nRUN echo other > /other\n")],
+    );
+    build_ok(&env, "other", &other, &[]);
+    let blobs = || {
+        fs::read_dir(env.state_root().join("oci/blobs/sha256"))
+            .unwrap()
+            .count()
+    };
+
+    // Removing one image leaves the cache of the other build whole...
+    env.run_ok(BIN, &["rmi", "seed"]);
+    env.run_ok(BIN, &["rmi", "other"]);
+    assert_eq!(cache_hits(&build_ok(&env, "seed", &seed, &[])), 8);
+
+    // ...until the cache is pruned: then only named images keep blobs.
+    let before = blobs();
+    let pruned = env.run_ok(BIN, &["prune"]);
+    assert!(pruned.starts_with("Deleted build cache: "), "{pruned}");
+    assert!(blobs() < before, "{pruned}");
+    assert_eq!(cache_hits(&build_ok(&env, "seed", &seed, &[])), 0);
+    assert_eq!(env.run_ok(BIN, &["run", "--rm", "seed"]).lines().count(), 2);
+    env.finish();
+}

@@ -132,7 +132,7 @@ pub fn build(
     })?;
     let ignore = Ignore::load(&context).map_err(BuildError::Setup)?;
     let state_root = engine.state_root();
-    let cache = Cache::open(&state_root.join("build-cache"))
+    let cache = Cache::open(&engine.build_cache_dir())
         .map_err(|e| BuildError::Setup(format!("cannot open the build cache: {e}")))?;
     let work = WorkDir::new(&state_root.join("build")).map_err(BuildError::Setup)?;
     let mut builder = Builder {

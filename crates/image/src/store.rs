@@ -427,17 +427,32 @@ impl Store {
     }
 
     // ANCHOR: gc
-    /// Delete every blob no name reaches (through manifest, config and
-    /// layers). Returns the digests removed.
-    pub fn gc(&self) -> Result<Vec<Digest>, StoreError> {
+    /// Delete every blob that neither a name nor one of the manifests in
+    /// `roots` reaches (through manifest, config and layers). Returns the
+    /// digests removed. `roots` are images kept without a name, like the
+    /// build cache's; one whose blobs are already gone is skipped.
+    pub fn gc(&self, roots: &[Digest]) -> Result<Vec<Digest>, StoreError> {
         let _lock = self.lock()?;
         let mut keep = BTreeSet::new();
-        for (reference, manifest) in self.list()? {
-            let image = self.image(reference, manifest.clone())?;
-            keep.insert(manifest);
+        let mut reach = |image: &Image| -> Result<(), StoreError> {
+            keep.insert(image.manifest_digest.clone());
             keep.insert(image.manifest.config().digest().to_string().parse()?);
             for (blob, _) in image.layers()? {
                 keep.insert(blob);
+            }
+            Ok(())
+        };
+        for (reference, manifest) in self.list()? {
+            reach(&self.image(reference, manifest)?)?;
+        }
+        let unnamed: Reference = "unnamed:latest".parse().map_err(|_| StoreError::BadJson {
+            what: "reference",
+            digest: String::new(),
+            why: "unnamed:latest".into(),
+        })?;
+        for manifest in roots {
+            if let Ok(image) = self.image(unnamed.clone(), manifest.clone()) {
+                reach(&image)?;
             }
         }
         let dir = self.root.join("blobs/sha256");

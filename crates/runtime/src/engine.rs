@@ -6,6 +6,7 @@
 //! ├── oci/         the image store (an OCI image layout)
 //! ├── layers/      each layer unpacked once, by chain ID
 //! ├── containers/  one directory per container: record, upper, work, merged
+//! ├── build-cache/ chapter 5's build cache: one file per step, naming an image
 //! └── demo/        the demo root file system, imported as demo:latest
 //! ```
 
@@ -226,6 +227,51 @@ impl Engine {
     }
     // ANCHOR_END: run
 
+    /// Where chapter 5's build cache lives: one file per cached step,
+    /// holding the manifest digest of the (unnamed) image the step made.
+    pub fn build_cache_dir(&self) -> PathBuf {
+        self.state_root.join("build-cache")
+    }
+
+    /// The images the build cache points at. `rmi` keeps their blobs, so
+    /// removing one image does not empty the cache of every other build;
+    /// [`Engine::prune_build_cache`] lets them go.
+    fn build_cache_roots(&self) -> Vec<Digest> {
+        fs::read_dir(self.build_cache_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| fs::read_to_string(entry.path()).ok())
+            .filter_map(|text| text.trim().parse().ok())
+            .collect()
+    }
+
+    /// Forget the build cache, then delete every blob and unpacked layer
+    /// no named image uses. Returns how many cache entries went, and the
+    /// blobs removed.
+    pub fn prune_build_cache(&self) -> Result<(usize, Vec<Digest>), EngineError> {
+        let mut entries = 0;
+        if let Ok(dir) = fs::read_dir(self.build_cache_dir()) {
+            for entry in dir.flatten() {
+                fs::remove_file(entry.path())?;
+                entries += 1;
+            }
+        }
+        let removed = self.store.gc(&[])?;
+        self.gc_layers()?;
+        Ok((entries, removed))
+    }
+
+    /// Remove unpacked layers that no named image uses.
+    fn gc_layers(&self) -> Result<(), EngineError> {
+        let mut keep = BTreeSet::new();
+        for (other, digest) in self.store.list()? {
+            keep.extend(chain_ids_of(&self.store.image(other, digest)?)?);
+        }
+        self.layers.gc(&keep)?;
+        Ok(())
+    }
+
     /// The lower directories of a container's image.
     pub fn lowers_of(&self, record: &Record) -> Result<Vec<PathBuf>, EngineError> {
         let reference: Reference = record.image.parse()?;
@@ -283,12 +329,8 @@ impl Engine {
             .into());
         }
         self.store.untag(&reference)?;
-        let removed = self.store.gc()?;
-        let mut keep = BTreeSet::new();
-        for (other, digest) in self.store.list()? {
-            keep.extend(chain_ids_of(&self.store.image(other, digest)?)?);
-        }
-        self.layers.gc(&keep)?;
+        let removed = self.store.gc(&self.build_cache_roots())?;
+        self.gc_layers()?;
         Ok((reference, removed))
     }
     // ANCHOR_END: remove_image
