@@ -11,15 +11,11 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use cratebox_image::build::{now, LayerFile, LAYER_TAR, LAYER_TAR_GZIP};
+use cratebox_image::build::{now, push, write_image, LayerFile, LAYER_TAR, LAYER_TAR_GZIP};
 use cratebox_image::chain::chain_ids;
 use cratebox_image::digest::Digest;
 use cratebox_image::layers::LayerCache;
 use cratebox_image::store::{Image, Store, StoreError};
-use oci_spec::image::ImageConfiguration;
-
-const CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// One layer of an image: its blob and what it unpacks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,16 +185,6 @@ impl State {
 
     /// Write the config and manifest as they are now.
     fn write(&mut self, store: &Store) -> Result<(), StoreError> {
-        // The spec's types must accept it: the store never holds a config
-        // other tools would reject.
-        let bad = |why: String| StoreError::BadJson {
-            what: "config",
-            digest: String::new(),
-            why,
-        };
-        let _: ImageConfiguration =
-            serde_json::from_value(self.config.clone()).map_err(|e| bad(e.to_string()))?;
-        let (config_digest, config_size) = store.put_json(&self.config)?;
         let layers: Vec<Value> = self
             .layers
             .iter()
@@ -206,15 +192,9 @@ impl State {
                 |l| json!({ "mediaType": l.media_type, "digest": l.blob.as_str(), "size": l.size }),
             )
             .collect();
-        let manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": MANIFEST,
-            "config": { "mediaType": CONFIG, "digest": config_digest.as_str(), "size": config_size },
-            "layers": layers,
-        });
-        let (manifest_digest, _) = store.put_json(&manifest)?;
-        self.manifest = Some(manifest_digest);
-        self.config_digest = Some(config_digest);
+        let written = write_image(store, &self.config, layers)?;
+        self.manifest = Some(written.manifest);
+        self.config_digest = Some(written.config);
         Ok(())
     }
 
@@ -264,12 +244,5 @@ fn object(value: &mut Value) -> &mut Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => unreachable!("just made an object"),
-    }
-}
-
-fn push(array: &mut Value, item: Value) {
-    match array.as_array_mut() {
-        Some(items) => items.push(item),
-        None => *array = json!([item]),
     }
 }

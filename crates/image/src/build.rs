@@ -140,11 +140,6 @@ pub fn add_layer(
         &mut config["history"],
         json!({ "created": created, "created_by": created_by }),
     );
-    // Parse what we built: the store never holds a config the spec's types reject.
-    let config: ImageConfiguration =
-        serde_json::from_value(config).map_err(|e| json_error(e.to_string()))?;
-    let (config_digest, config_size) = store.put_json(&config)?;
-
     let mut layers: Vec<Value> = match base {
         Some(base) => serde_json::to_value(base.manifest.layers())
             .map_err(|e| json_error(e.to_string()))?
@@ -158,6 +153,37 @@ pub fn add_layer(
         "digest": layer.blob.as_str(),
         "size": layer.size,
     }));
+    let written = write_image(store, &config, layers)?;
+    store.tag(reference, &written.manifest, written.manifest_size)?;
+    store.image(reference.clone(), written.manifest)
+}
+// ANCHOR_END: add_layer
+
+/// What [`write_image`] stored.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub manifest: Digest,
+    pub manifest_size: u64,
+    pub config: Digest,
+}
+
+// ANCHOR: write_image
+/// Store an image: its config, then a manifest naming the config and
+/// `layers` (descriptors, base first). No name is given; see
+/// [`Store::tag`]. The config is checked against the spec's types first,
+/// so the store never holds one that other tools would reject.
+pub fn write_image(
+    store: &Store,
+    config: &Value,
+    layers: Vec<Value>,
+) -> Result<Written, StoreError> {
+    let _: ImageConfiguration =
+        serde_json::from_value(config.clone()).map_err(|e| StoreError::BadJson {
+            what: "config",
+            digest: String::new(),
+            why: e.to_string(),
+        })?;
+    let (config_digest, config_size) = store.put_json(config)?;
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": MANIFEST,
@@ -165,12 +191,16 @@ pub fn add_layer(
         "layers": layers,
     });
     let (manifest_digest, manifest_size) = store.put_json(&manifest)?;
-    store.tag(reference, &manifest_digest, manifest_size)?;
-    store.image(reference.clone(), manifest_digest)
+    Ok(Written {
+        manifest: manifest_digest,
+        manifest_size,
+        config: config_digest,
+    })
 }
-// ANCHOR_END: add_layer
+// ANCHOR_END: write_image
 
-fn push(array: &mut Value, item: Value) {
+/// Append `item` to a JSON array (making one if `array` is not).
+pub fn push(array: &mut Value, item: Value) {
     match array.as_array_mut() {
         Some(items) => items.push(item),
         None => *array = json!([item]),
