@@ -737,10 +737,14 @@ impl Builder<'_> {
         };
         let dest = clean(&dest_written).unwrap_or_default();
         let count = prepared.sources.len() + prepared.downloads.len();
-        let into_dir = files.destination.ends_with('/') || staging.is_dir(&dest);
+        // `dest/`, `.` and an existing directory all mean "into it".
+        let written_as_dir = files.destination.ends_with('/')
+            || files.destination == "."
+            || files.destination.ends_with("/.");
+        let into_dir = written_as_dir || staging.is_dir(&dest);
         let several = count > 1;
         let owner = prepared.ownership.owner.unwrap_or((0, 0));
-        if several && !files.destination.ends_with('/') && !staging.is_dir(&dest) {
+        if several && !into_dir {
             return Err(format!(
                 "{} sources are copied to {}: when copying more than one, the destination must be a directory and end with a /",
                 count, files.destination
