@@ -66,7 +66,7 @@ pub fn checksum(entries: &[SourceEntry]) -> Digest {
             EntryKind::Symlink { target } => ("symlink", target.as_str()),
         };
         records += &format!(
-            "{}\0{kind}\0{:o}\0{}\0{}\0{detail}\n",
+            "{}\0{kind}\0{:o}\0{}\0{}\0{detail}\0",
             entry.path,
             entry.mode & 0o7777,
             entry.uid,

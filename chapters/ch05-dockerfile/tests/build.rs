@@ -209,14 +209,15 @@ fn run_uses_the_images_workdir_user_and_env() {
              USER app\n\
              RUN id -u > whoami && pwd >> whoami\n\
              ENTRYPOINT [\"/bin/sh\", \"-c\"]\n\
-             CMD [\"echo $GREETING; id -u; pwd; cat whoami\"]\n",
+             CMD [\"echo $GREETING; id -u; pwd; cat whoami; echo $HOME\"]\n",
         )],
     );
     build_ok(&env, "user", &dir, &[]);
     let out = env.run_ok(BIN, &["run", "--rm", "user"]);
+    // HOME comes from the user's passwd entry, as docker sets it.
     assert_eq!(
         out,
-        "hi there\n1000\n/home/app/work\n1000\n/home/app/work\n"
+        "hi there\n1000\n/home/app/work\n1000\n/home/app/work\n/home/app\n"
     );
     // The default PATH is there although the image sets only GREETING.
     let path = env.run_ok(BIN, &["run", "--rm", "user", "echo $PATH"]);
@@ -263,22 +264,7 @@ fn add_downloads_a_url() {
     }
     let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    // A one-request HTTP server on loopback.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut request = [0u8; 1024];
-        let _ = stream.read(&mut request).unwrap();
-        let body = "fetched over http\n";
-        write!(
-            stream,
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-    });
+    let (port, server) = serve_once("fetched over http\n");
     let dir = inline(
         &env,
         "url",
@@ -302,6 +288,25 @@ fn add_downloads_a_url() {
         "fetched over http\n"
     );
     env.finish();
+}
+
+/// A one-request HTTP server on loopback that answers `body`.
+fn serve_once(body: &'static str) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request).unwrap();
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+    });
+    (port, server)
 }
 
 /// Build a context that must fail; return the error line.
@@ -454,6 +459,44 @@ fn hostile_contexts_cannot_reach_outside() {
     );
     assert!(!env.state_root().join("escaped").exists());
     assert_nothing_half_made(&env, "evil");
+
+    // A download whose name an earlier source of the same ADD made a
+    // symlink to a host path replaces the link; it never writes through it.
+    let target = env.state_root().join("host-file");
+    let (port, server) = serve_once("downloaded\n");
+    let dir = inline(
+        &env,
+        "through",
+        &[(
+            "Dockerfile",
+            &format!("FROM demo\nADD dir http://127.0.0.1:{port}/pwn /d/\n"),
+        )],
+    );
+    fs::create_dir(dir.join("dir")).unwrap();
+    std::os::unix::fs::symlink(&target, dir.join("dir/pwn")).unwrap();
+    build_ok(&env, "through", &dir, &[]);
+    server.join().unwrap();
+    assert!(!target.exists(), "the download went through the symlink");
+    assert_eq!(
+        env.run_ok(BIN, &["run", "--rm", "through", "cat", "/d/pwn"]),
+        "downloaded\n"
+    );
+
+    // An image whose /etc/passwd is a pipe: --chown says the user is not
+    // there, rather than waiting forever for the pipe.
+    let dir = inline(
+        &env,
+        "fifo",
+        &[
+            (
+                "Dockerfile",
+                "FROM demo\nRUN rm /etc/passwd && mknod /etc/passwd p\nCOPY --chown=app f /f\n",
+            ),
+            ("f", "f"),
+        ],
+    );
+    let out = build(&env, "fifo", &dir, &[]);
+    assert!(out.stderr.contains("unable to find user app"), "{out:?}");
     env.finish();
 }
 
@@ -564,5 +607,151 @@ fn rmi_keeps_the_build_cache_and_prune_empties_it() {
     assert!(blobs() < before, "{pruned}");
     assert_eq!(cache_hits(&build_ok(&env, "seed", &seed, &[])), 0);
     assert_eq!(env.run_ok(BIN, &["run", "--rm", "seed"]).lines().count(), 2);
+    env.finish();
+}
+
+/// The config of an image, from `inspect`.
+fn config(env: &TestEnv, image: &str) -> serde_json::Value {
+    let inspect: serde_json::Value =
+        serde_json::from_str(&env.run_ok(BIN, &["inspect", image])).unwrap();
+    inspect[0]["Config"].clone()
+}
+
+#[test]
+fn the_cache_key_is_what_the_step_makes() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    // Two ENVs that would read the same if written back as plain text.
+    let one = inline(
+        &env,
+        "env1",
+        &[("Dockerfile", "FROM demo\nENV A='\"x' B=y\n")],
+    );
+    build_ok(&env, "env1", &one, &[]);
+    let two = inline(
+        &env,
+        "env2",
+        &[("Dockerfile", "FROM demo\nENV A='\"x B=y'\n")],
+    );
+    assert_eq!(cache_hits(&build_ok(&env, "env2", &two, &[])), 0);
+    assert_eq!(config(&env, "env2")["Env"][1], "A=\"x B=y");
+
+    // An ENTRYPOINT keeps a CMD set in its own stage, and resets one
+    // inherited from the base, even when the two look alike to the cache.
+    let kept = inline(
+        &env,
+        "kept",
+        &[(
+            "Dockerfile",
+            "FROM demo AS a\nCMD [\"x\"]\nENTRYPOINT [\"e\"]\n",
+        )],
+    );
+    build_ok(&env, "kept", &kept, &[]);
+    assert_eq!(config(&env, "kept")["Cmd"], serde_json::json!(["x"]));
+    let reset = inline(
+        &env,
+        "reset",
+        &[(
+            "Dockerfile",
+            "FROM demo AS a\nCMD [\"x\"]\nFROM a\nENTRYPOINT [\"e\"]\n",
+        )],
+    );
+    build_ok(&env, "reset", &reset, &[]);
+    assert_eq!(config(&env, "reset")["Cmd"], serde_json::Value::Null);
+
+    // A miss in one stage does not rebuild an unchanged later stage.
+    let stages = inline(
+        &env,
+        "stages",
+        &[
+            (
+                "Dockerfile",
+                "FROM demo AS b\nCOPY changing /c\nFROM demo\nCOPY stable /s\n",
+            ),
+            ("changing", "1"),
+            ("stable", "s"),
+        ],
+    );
+    build_ok(&env, "stages", &stages, &[]);
+    fs::write(stages.join("changing"), "2").unwrap();
+    let again = build_ok(&env, "stages", &stages, &[]);
+    assert!(
+        again.contains("Step 4/4 : COPY stable /s\n ---> Using cache"),
+        "{again}"
+    );
+    env.finish();
+}
+
+#[test]
+fn files_land_where_docker_puts_them() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let dir = inline(
+        &env,
+        "land",
+        &[
+            (
+                "Dockerfile",
+                "FROM demo\n\
+                 ADD a.tar /tmp/\n\
+                 COPY f /../etc/landed\n\
+                 COPY . /ctx/\n\
+                 WORKDIR /../app\n\
+                 CMD [\"ls\", \"-ld\", \"/tmp\", \"/etc/landed\", \"/ctx/target/keep\", \"/ctx/f\"]\n",
+            ),
+            ("f", "f"),
+            (".dockerignore", "target\n!target/keep\n"),
+            ("target/keep", "kept"),
+            ("target/other", "left out"),
+        ],
+    );
+    // One archive into /tmp, which must stay 1777; one holding a name that
+    // a layer would read as a deletion, for later.
+    for (name, entry) in [("a.tar", "hello.txt"), ("wh.tar", "data/.wh.keep")] {
+        let mut tar = tar::Builder::new(fs::File::create(dir.join(name)).unwrap());
+        let mut header = tar::Header::new_ustar();
+        header.set_size(2);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_cksum();
+        tar.append_data(&mut header, entry, &b"hi"[..]).unwrap();
+        tar.finish().unwrap();
+    }
+    build_ok(&env, "land", &dir, &[]);
+    assert_eq!(config(&env, "land")["WorkingDir"], "/app");
+    let out = env.run_ok(BIN, &["run", "--rm", "land"]);
+    let kinds: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    // ls sorts its arguments: /ctx/f, /ctx/target/keep, /etc/landed, /tmp.
+    assert_eq!(
+        kinds,
+        ["-rw-r--r--", "-rw-r--r--", "-rw-r--r--", "drwxrwxrwt"],
+        "{out}"
+    );
+    let other = env.run(BIN, &["run", "--rm", "land", "ls", "/ctx/target/other"]);
+    assert_ne!(other.code, 0, "{other:?}");
+
+    // A `.wh.` name cannot live in a layer, from a tarball or from a RUN:
+    // both are refused rather than turned into deletions.
+    fs::write(dir.join("Dockerfile"), "FROM demo\nADD wh.tar /opt/\n").unwrap();
+    let out = build(&env, "wh", &dir, &[]);
+    assert!(
+        out.stderr.contains("\"data/.wh.keep\" is named .wh.*"),
+        "{out:?}"
+    );
+    fs::write(dir.join("Dockerfile"), "FROM demo\nRUN touch /.wh.etc\n").unwrap();
+    let out = build(&env, "wh", &dir, &[]);
+    assert!(out.stderr.contains(".wh.etc is named .wh.*"), "{out:?}");
+    assert_nothing_half_made(&env, "wh");
     env.finish();
 }

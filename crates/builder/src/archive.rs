@@ -4,14 +4,15 @@
 //! the first bytes say whether it is compressed (gzip `1f 8b`, bzip2 `BZh`,
 //! xz `fd 37 7a 58 5a 00`), and a tar has `ustar` at byte 257 of its
 //! (decompressed) first block. Anything else is copied as a plain file.
-//! The unpacking is the hardened one of chapter 4: no entry may land
-//! outside the destination.
+//! The unpacking is the hardened one of chapter 4 (no entry may land
+//! outside the destination), in its plain-archive mode: a `.wh.` name in
+//! a user's tarball is a file, not a whiteout.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use cratebox_image::unpack::unpack_layer;
+use cratebox_image::unpack::unpack_archive;
 
 /// The compression an archive was found to have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +72,7 @@ pub fn is_archive(path: &Path) -> bool {
 pub fn extract(path: &Path, dest: &Path) -> Result<(), String> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let reader = open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-    unpack_layer(reader, dest)
+    unpack_archive(reader, dest)
         .map(|_| ())
         .map_err(|e| format!("cannot unpack {name}: {e}"))
 }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -30,7 +31,7 @@ use crate::copy::{entries, find_sources, make_dir, Origin, Ownership, Source, St
 use crate::ignore::Ignore;
 use crate::render::{json, render};
 use crate::state::{Layer, State};
-use crate::tree::{clean, Tree};
+use crate::tree::{clean_in_root, Tree};
 
 /// What to build, and how.
 #[derive(Debug, Clone, Default)]
@@ -253,7 +254,7 @@ struct Builder<'a> {
     work: WorkDir,
     out: &'a mut dyn Write,
     file: String,
-    /// False after the first miss: everything after it is built.
+    /// False after the first miss in a stage: the rest of it is built.
     use_cache: bool,
     stages: Vec<Stage>,
     cached: usize,
@@ -285,6 +286,9 @@ impl Builder<'_> {
                 message,
             };
             let _ = writeln!(self.out, "Step {number}/{total} : {from_text}");
+            // A miss in one stage says nothing about the next: its keys
+            // chain on its own base.
+            self.use_cache = !self.options.no_cache;
             let image = expand(
                 &stage.from.image,
                 &|n| global_args.get(n).cloned().flatten(),
@@ -437,9 +441,21 @@ impl Builder<'_> {
                 key_text = format!("RUN {} {}", json(&args), json(&stage.argv(form)));
             }
             // The shell in force decides what a shell form becomes.
-            Instruction::Cmd(form) | Instruction::Entrypoint(form) => {
-                key_text = format!("{key_text} => {}", json(&stage.argv(form)));
+            Instruction::Cmd(form) => {
+                key_text = format!("CMD {}", json(&stage.argv(form)));
             }
+            // And whether this stage set a CMD decides if ENTRYPOINT keeps it.
+            Instruction::Entrypoint(form) => {
+                key_text = format!(
+                    "ENTRYPOINT {} keep-cmd={}",
+                    json(&stage.argv(form)),
+                    stage.cmd_set
+                );
+            }
+            // Pairs as JSON: written out as text, `A='"x' B=y` and
+            // `A='"x B=y'` would look the same.
+            Instruction::Env(pairs) => key_text = format!("ENV {}", json(pairs)),
+            Instruction::Label(pairs) => key_text = format!("LABEL {}", json(pairs)),
             Instruction::Copy(files) | Instruction::Add(files) => {
                 let is_add = matches!(expanded, Instruction::Add(_));
                 prepared = Some(self.prepare_copy(stage, files, is_add)?);
@@ -577,7 +593,7 @@ impl Builder<'_> {
         let lowers = self.lowers(&stage.state)?;
         let root = self.work.fresh("workdir")?;
         let staging = Staging::new(&root, &lowers);
-        let rel = clean(dir).unwrap_or_default();
+        let rel = clean_in_root(dir);
         if rel.as_os_str().is_empty() || staging.is_dir(&rel) {
             return Ok(None);
         }
@@ -643,8 +659,9 @@ impl Builder<'_> {
         let mut downloads = Vec::new();
         let mut records = Vec::new();
         if !urls.is_empty() {
-            let dir = self.work.fresh("download")?;
             for url in &urls {
+                // One directory each: two URLs may end in the same name.
+                let dir = self.work.fresh("download")?;
                 let path = download(url, &dir)?;
                 let name = path
                     .file_name()
@@ -698,10 +715,13 @@ impl Builder<'_> {
     /// `--chown=user[:group]`, names looked up in the image's own files.
     fn chown(&self, stage: &Stage, spec: &str) -> StepResult<(u32, u32)> {
         let tree = Tree::layers(&self.lowers(&stage.state)?);
+        // Only a regular file, and not a huge one: an image could hold a
+        // FIFO or a device here, and reading those would never end.
         let read = |path: &str| {
             tree.resolve(Path::new(path), true)
                 .ok()
                 .and_then(|rel| tree.lookup(&rel))
+                .filter(|found| found.meta.is_file() && found.meta.len() <= 1 << 20)
                 .and_then(|found| fs::read_to_string(found.host).ok())
                 .unwrap_or_default()
         };
@@ -735,7 +755,7 @@ impl Builder<'_> {
         } else {
             format!("{workdir}/{}", files.destination)
         };
-        let dest = clean(&dest_written).unwrap_or_default();
+        let dest = clean_in_root(&dest_written);
         let count = prepared.sources.len() + prepared.downloads.len();
         // `dest/`, `.` and an existing directory all mean "into it".
         let written_as_dir = files.destination.ends_with('/')
@@ -754,12 +774,24 @@ impl Builder<'_> {
             if source.found.meta.is_dir() {
                 let target = staging.destination(&dest, true, owner)?;
                 staging.copy(&prepared.origin, source, &target, &prepared.ownership)?;
-            } else if is_add && files.from.is_none() && archive::is_archive(&source.found.host) {
+            } else if is_add
+                && files.from.is_none()
+                && source.found.meta.is_file()
+                && archive::is_archive(&source.found.host)
+            {
                 let target = staging.destination(&dest, true, owner)?;
-                let (uid, gid) = prepared.ownership.owner.unwrap_or((0, 0));
                 let dir = root.join(&target);
                 if fs::symlink_metadata(&dir).is_err() {
-                    make_dir(&dir, uid, gid, 0o755)?;
+                    // Made like the image has it (`/tmp` stays 1777), or new.
+                    let (uid, gid, mode) = match staging.image.lookup(&target) {
+                        Some(found) if found.meta.is_dir() => (
+                            found.meta.uid(),
+                            found.meta.gid(),
+                            found.meta.mode() & 0o7777,
+                        ),
+                        _ => (owner.0, owner.1, 0o755),
+                    };
+                    make_dir(&dir, uid, gid, mode)?;
                 }
                 archive::extract(&source.found.host, &dir)?;
             } else {
@@ -779,15 +811,10 @@ impl Builder<'_> {
                 dest.clone()
             };
             let target = staging.destination(&file_dest, false, owner)?;
-            let to = root.join(&target);
-            fs::copy(path, &to)
-                .map_err(|e| format!("cannot copy the download to /{}: {e}", target.display()))?;
             let (uid, gid) = prepared.ownership.owner.unwrap_or((0, 0));
             let mode = prepared.ownership.mode.unwrap_or(0o600);
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&to, fs::Permissions::from_mode(mode))
-                .map_err(|e| e.to_string())?;
-            std::os::unix::fs::lchown(&to, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+            place_file(path, &root.join(&target), uid, gid, mode)
+                .map_err(|e| format!("cannot copy the download to /{}: {e}", target.display()))?;
         }
         self.layer_of(&root)
     }
@@ -860,7 +887,7 @@ fn workdir(state: &State, instruction: &Instruction) -> String {
     } else {
         format!("{base}/{dir}")
     };
-    format!("/{}", clean(&joined).unwrap_or_default().display())
+    format!("/{}", clean_in_root(&joined).display())
 }
 
 // ANCHOR: apply
@@ -921,3 +948,23 @@ fn apply(state: &mut State, stage: &Stage, instruction: &Instruction) -> StepRes
     Ok(())
 }
 // ANCHOR_END: apply
+
+/// Put a copy of `from` at `to` as a new file (whatever was at `to`, a
+/// symlink included, is replaced, never followed), with this owner and mode.
+fn place_file(from: &Path, to: &Path, uid: u32, gid: u32, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match fs::symlink_metadata(to) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(to)?,
+        Ok(_) => fs::remove_file(to)?,
+        Err(_) => {}
+    }
+    let mut out = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o600)
+        .open(to)?;
+    std::io::copy(&mut File::open(from)?, &mut out)?;
+    out.set_permissions(fs::Permissions::from_mode(mode))?;
+    std::os::unix::fs::fchown(&out, Some(uid), Some(gid))
+}

@@ -13,12 +13,15 @@
 //! that the order the directory was read in does not matter:
 //!
 //! ```text
-//! PATH \0 TYPE \0 MODE \0 UID \0 GID \0 DETAIL \n
+//! PATH \0 TYPE \0 MODE \0 UID \0 GID \0 DETAIL \0
 //! ```
 //!
 //! TYPE is `file`, `dir` or `symlink`; MODE is the permission bits (with
 //! setuid, setgid and sticky) in octal, like `755`; DETAIL is the sha256 of
 //! a file's contents in hex, a symlink's target, or empty for a directory.
+//! Every field ends with a NUL byte, the one byte no file name and no link
+//! target can hold, so no two different lists of entries give the same
+//! bytes. (A newline would not do: names may contain newlines.)
 
 use sha2::{Digest as _, Sha256};
 
@@ -62,7 +65,7 @@ pub fn checksum(entries: &[SourceEntry]) -> Digest {
             EntryKind::Symlink { target } => ("symlink", target.as_str()),
         };
         let record = format!(
-            "{}\0{kind}\0{:o}\0{}\0{}\0{detail}\n",
+            "{}\0{kind}\0{:o}\0{}\0{}\0{detail}\0",
             entry.path,
             entry.mode & 0o7777,
             entry.uid,
@@ -113,7 +116,83 @@ mod tests {
         let mut owned = a.clone();
         owned.uid = 1000;
         assert_ne!(base, checksum(&[owned, b]));
-        insta::assert_snapshot!(base, @"sha256:41cae9d5ef8a0b203c2a32b6593980d14f2a9a13f47be176b9068f0164d14d4e");
+        insta::assert_snapshot!(base, @"sha256:57e4de59da802e8640854e83c6cb4b4778a20c740e445601822010ca7269f282");
+    }
+
+    #[test]
+    fn newlines_in_names_cannot_fake_another_list() {
+        let link = |target: &str| SourceEntry {
+            path: "a".into(),
+            kind: EntryKind::Symlink {
+                target: target.into(),
+            },
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+        };
+        let one = [link("t"), file("q\nz", "aa", 0o644)];
+        let two = [link("t\nq"), file("z", "aa", 0o644)];
+        assert_ne!(checksum(&one), checksum(&two));
+    }
+
+    /// Exercise 15 checks a learner's `checksum` and `cache_key` against
+    /// these very digests (copied into its tests, since the exercises do
+    /// not build this crate). Change the format, and this test says that
+    /// the exercise must change with it.
+    #[test]
+    fn same_digests_as_exercise_15() {
+        let sha = |text: &str| Digest::of(text.as_bytes()).hex().to_string();
+        let entry = |path: &str, kind, mode| SourceEntry {
+            path: path.into(),
+            kind,
+            mode,
+            uid: 1000,
+            gid: 1000,
+        };
+        let context = [
+            entry("app", EntryKind::Dir, 0o755),
+            entry(
+                "app/main.py",
+                EntryKind::File {
+                    sha256: sha("print('hello')\n"),
+                },
+                0o644,
+            ),
+            entry(
+                "app/run.sh",
+                EntryKind::File {
+                    sha256: sha("#!/bin/sh\nexec python3 main.py\n"),
+                },
+                0o755,
+            ),
+            entry(
+                "app/latest",
+                EntryKind::Symlink {
+                    target: "main.py".into(),
+                },
+                0o777,
+            ),
+            entry("app/static", EntryKind::Dir, 0o755),
+            entry(
+                "app/static/style.css",
+                EntryKind::File {
+                    sha256: sha("body { margin: 0 }\n"),
+                },
+                0o644,
+            ),
+        ];
+        let sources = checksum(&context);
+        let parent = Digest::of(b"alpine");
+        let text = format!(
+            "{sources}\n{}\n{}",
+            cache_key(&parent, "COPY app /app", Some(&sources)),
+            cache_key(&parent, "RUN pip install flask", None)
+        );
+        insta::assert_snapshot!(text, @r"
+        sha256:a57da1e64da63446b114337b0a8c70e80f3070656228fea1b2c05b794ba458fc
+        sha256:f8fbca8eed78b232abbcd553cc6af974e099cde8bcfd457e7168a28585dc4605
+        sha256:2485d6d0ab360387c0c7ca66090c6b0104a441a47a6194a1e095b85cfa69b71f
+        ");
     }
 
     #[test]

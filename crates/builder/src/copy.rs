@@ -143,17 +143,24 @@ pub fn walk(origin: &Origin, source: &Source) -> Vec<(PathBuf, Found)> {
 fn walk_dir(origin: &Origin, base: &Path, rel: &Path, out: &mut Vec<(PathBuf, Found)>) {
     for (name, found) in origin.tree.children(&base.join(rel)) {
         let child = rel.join(&name);
-        if origin
-            .ignore
-            .as_ref()
-            .is_some_and(|i| i.ignored(&base.join(&child)))
-        {
+        let ignore = origin.ignore.as_ref();
+        let ignored = ignore.is_some_and(|i| i.ignored(&base.join(&child)));
+        if !found.meta.is_dir() {
+            if !ignored {
+                out.push((child, found));
+            }
             continue;
         }
-        let is_dir = found.meta.is_dir();
-        out.push((child.clone(), found));
-        if is_dir {
-            walk_dir(origin, base, &child, out);
+        // An ignored directory may still hold an exception (`!dir/keep`):
+        // look inside, and keep the directory if anything in it is kept.
+        if ignored && !ignore.is_some_and(Ignore::has_exceptions) {
+            continue;
+        }
+        let mut inside = Vec::new();
+        walk_dir(origin, base, &child, &mut inside);
+        if !ignored || !inside.is_empty() {
+            out.push((child, found));
+            out.extend(inside);
         }
     }
 }

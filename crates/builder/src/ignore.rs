@@ -69,6 +69,12 @@ impl Ignore {
         }
     }
 
+    /// Whether any rule is an exception (`!`), which can bring back a
+    /// path inside an excluded directory.
+    pub fn has_exceptions(&self) -> bool {
+        self.rules.iter().any(|(exception, _)| *exception)
+    }
+
     // ANCHOR: ignored
     /// Whether `rel` (a path relative to the context) is excluded: the last
     /// rule that matches it or one of its parent directories decides.

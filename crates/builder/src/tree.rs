@@ -93,35 +93,57 @@ impl Tree {
     }
 
     /// The names in directory `rel`, merged over the layers, sorted; each
-    /// with the entry that wins.
+    /// with the entry that wins. Each layer is checked component by
+    /// component, as [`Tree::lookup`] does: a layer where something on the
+    /// way is not a directory (a file, a symlink, a whiteout) hides the
+    /// layers below, and is never followed on the host.
     pub fn children(&self, rel: &Path) -> Vec<(OsString, Found)> {
         let mut seen = std::collections::BTreeMap::new();
         for layer in &self.layers {
-            let dir = layer.join(rel);
-            let Ok(meta) = fs::symlink_metadata(&dir) else {
-                continue;
-            };
-            if is_whiteout(&meta) || !meta.is_dir() {
-                break;
-            }
-            if let Ok(entries) = fs::read_dir(&dir) {
-                for entry in entries.flatten() {
-                    let name = entry.file_name();
-                    if seen.contains_key(&name) {
-                        continue;
+            let mut hides_below = false;
+            let mut blocked = false;
+            let mut prefix = PathBuf::new();
+            let mut missing = false;
+            for component in std::iter::once(None).chain(rel.components().map(Some)) {
+                if let Some(component) = component {
+                    prefix.push(component);
+                }
+                let at = layer.join(&prefix);
+                match fs::symlink_metadata(&at) {
+                    Ok(meta) if meta.is_dir() => hides_below |= is_opaque(&at),
+                    Ok(_) => {
+                        blocked = true;
+                        break;
                     }
-                    let host = entry.path();
-                    if let Ok(meta) = fs::symlink_metadata(&host) {
-                        seen.insert(name, Some(Found { host, meta }));
+                    Err(_) => {
+                        missing = true;
+                        break;
                     }
                 }
             }
-            if is_opaque(&dir) {
+            if blocked {
+                break;
+            }
+            if !missing {
+                if let Ok(entries) = fs::read_dir(layer.join(rel)) {
+                    for entry in entries.flatten() {
+                        let name = entry.file_name();
+                        if seen.contains_key(&name) {
+                            continue;
+                        }
+                        let host = entry.path();
+                        if let Ok(meta) = fs::symlink_metadata(&host) {
+                            seen.insert(name, Found { host, meta });
+                        }
+                    }
+                }
+            }
+            if hides_below {
                 break;
             }
         }
         seen.into_iter()
-            .filter_map(|(name, found)| found.filter(|f| !is_whiteout(&f.meta)).map(|f| (name, f)))
+            .filter(|(_, found)| !is_whiteout(&found.meta))
             .collect()
     }
 
@@ -184,7 +206,7 @@ fn is_opaque(dir: &Path) -> bool {
 
 /// Clean a path written in a Dockerfile into a relative path inside a
 /// root: `/a/./b/../c` is `a/c`. Returns `None` when `..` would climb
-/// above the root.
+/// above the root: for a source, that is a path outside the context.
 pub fn clean(path: &str) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for component in Path::new(path).components() {
@@ -195,6 +217,22 @@ pub fn clean(path: &str) -> Option<PathBuf> {
         }
     }
     Some(out)
+}
+
+/// Clean a destination inside the image, where `..` above the root stays
+/// at the root, as it does in a real file system: `/../etc` is `etc`.
+pub fn clean_in_root(path: &str) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in Path::new(path).components() {
+        match component {
+            Component::Normal(name) => out.push(name),
+            Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -208,6 +246,8 @@ mod tests {
         assert_eq!(clean("."), Some(PathBuf::new()));
         assert_eq!(clean("../x"), None);
         assert_eq!(clean("a/../../x"), None);
+        assert_eq!(clean_in_root("/../etc/x"), PathBuf::from("etc/x"));
+        assert_eq!(clean_in_root("app/../../../y"), PathBuf::from("y"));
     }
 
     #[test]
@@ -245,6 +285,27 @@ mod tests {
             Path::new("usr/bin")
         );
         assert!(tree.lookup(Path::new("usr/bin/new")).is_some());
+        // A symlink in a lower layer under a directory of an upper one is
+        // never followed on the host.
+        let dir2 = tempfile::tempdir().unwrap();
+        let (low, high, secret) = (
+            dir2.path().join("low"),
+            dir2.path().join("high"),
+            dir2.path().join("secret"),
+        );
+        fs::create_dir_all(secret.join("sub")).unwrap();
+        fs::create_dir_all(&low).unwrap();
+        std::os::unix::fs::symlink(&secret, low.join("x")).unwrap();
+        fs::create_dir_all(high.join("x/sub")).unwrap();
+        let tree = Tree::layers(&[low, high]);
+        let names: Vec<_> = tree
+            .children(Path::new("x/sub"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
+        fs::write(secret.join("sub/secret.txt"), "host").unwrap();
+        assert!(tree.children(Path::new("x/sub")).is_empty());
         assert!(tree.lookup(Path::new("usr/bin/none")).is_none());
     }
 }

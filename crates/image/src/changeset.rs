@@ -52,6 +52,13 @@ pub enum ChangesetError {
         /// The path as the layer gave it.
         path: PathBuf,
     },
+    /// A plain archive (ADD's) holding a `.wh.` name: in the layer it
+    /// goes into, it would read as a deletion.
+    #[error("entry {path:?} is named .wh.*, which an image layer reserves for deletions: rename it in the archive")]
+    WhiteoutInArchive {
+        /// The path as the archive gave it.
+        path: PathBuf,
+    },
     /// `.wh..wh.` names other than the opaque marker: aufs's own
     /// bookkeeping, which has no meaning in an OCI layer.
     #[error("entry {path:?} uses the reserved prefix .wh..wh. and is not .wh..wh..opq")]

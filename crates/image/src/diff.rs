@@ -55,6 +55,12 @@ pub enum DiffError {
         /// The xattr that says so.
         xattr: String,
     },
+    /// A file whose name a layer would read as a deletion.
+    #[error("{path} is named .wh.*, which a layer reserves for deletions: rename it")]
+    ReservedName {
+        /// The file, relative to the upper directory.
+        path: PathBuf,
+    },
     /// Writing the tar failed.
     #[error("cannot write the layer tar at {path}: {source}")]
     Write {
@@ -211,6 +217,10 @@ pub fn write_layer(upper: &Path, out: impl Write) -> Result<LayerInfo, DiffError
             tar.append_data(&mut header, path, io::empty())
                 .map_err(write_error)?;
             continue;
+        }
+        // A real file called `.wh.x` would come back as "x deleted".
+        if name.starts_with(WHITEOUT_PREFIX.as_bytes()) {
+            return Err(DiffError::ReservedName { path: rel });
         }
         let xattrs = xattr_records(&full)?;
         if !xattrs.is_empty() {

@@ -162,6 +162,19 @@ pub fn open_layer<'a>(mut reader: impl Read + 'a) -> io::Result<Box<dyn Read + '
 /// directory, in the form overlayfs reads as a lower layer. Returns the
 /// layer's diff_id, computed from the same bytes that were unpacked.
 pub fn unpack_layer(reader: impl Read, dest: &Path) -> Result<UnpackStats, UnpackError> {
+    unpack(reader, dest, false)
+}
+
+/// Unpack a plain tar archive (gzipped or not) into `dest` with the same
+/// checks as a layer, for Dockerfile's ADD of a local tarball. The one
+/// difference: an entry named `.wh.*` is refused rather than taken as a
+/// deletion, since a user's tarball deletes nothing (and the layer the
+/// files go into could not hold such a name anyway).
+pub fn unpack_archive(reader: impl Read, dest: &Path) -> Result<UnpackStats, UnpackError> {
+    unpack(reader, dest, true)
+}
+
+fn unpack(reader: impl Read, dest: &Path, plain: bool) -> Result<UnpackStats, UnpackError> {
     let start = "the start of the layer".to_string();
     let tar = open_layer(reader).map_err(|source| UnpackError::Corrupt {
         at: start.clone(),
@@ -171,6 +184,7 @@ pub fn unpack_layer(reader: impl Read, dest: &Path) -> Result<UnpackStats, Unpac
     let mut unpacker = Unpacker {
         dest,
         dir_times: Default::default(),
+        plain,
     };
     let mut last = start;
     let mut entries = 0;

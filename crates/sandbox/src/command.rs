@@ -24,6 +24,9 @@ pub struct ContainerCommand {
     /// Who to run as: `user`, `uid`, `user:group` or `uid:gid`, names
     /// looked up in the image's /etc/passwd and /etc/group; `None` is root.
     pub user: Option<String>,
+    /// Whether HOME was given (by the image's Env); if not, a `user`'s
+    /// home directory from passwd replaces the default `/root`.
+    pub home_given: bool,
 }
 
 impl ContainerCommand {
@@ -42,11 +45,15 @@ impl ContainerCommand {
             env,
             cwd: None,
             user: None,
+            home_given: false,
         }
     }
 
     /// Add or replace one variable.
     pub fn set_env(&mut self, name: &str, value: &str) {
+        if name == "HOME" {
+            self.home_given = true;
+        }
         self.env.retain(|(n, _)| n != name);
         self.env.push((name.to_string(), value.to_string()));
     }
@@ -80,6 +87,7 @@ impl ContainerCommand {
             env,
             cwd: self.cwd.clone().filter(|dir| !dir.is_empty()),
             user: self.user.clone().filter(|user| !user.is_empty()),
+            home_given: self.home_given,
         })
     }
 }
@@ -99,6 +107,8 @@ pub struct PreparedCommand {
     pub cwd: Option<String>,
     /// The user, see [`ContainerCommand::user`].
     pub user: Option<String>,
+    /// See [`ContainerCommand::home_given`].
+    pub home_given: bool,
 }
 
 // ANCHOR: find_in_path

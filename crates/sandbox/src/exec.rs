@@ -15,9 +15,20 @@ use crate::user::enter;
 /// returns on failure, after writing a report for the parent; the caller
 /// then exits with the report's code.
 pub fn exec_command(command: &PreparedCommand, report_fd: impl AsFd) -> i32 {
-    if let Err(message) = enter(command.cwd.as_deref(), command.user.as_deref()) {
-        report::send(report_fd, SETUP_FAILED, &message);
-        return SETUP_FAILED;
+    let home = match enter(command.cwd.as_deref(), command.user.as_deref()) {
+        Ok(home) => home,
+        Err(message) => {
+            report::send(report_fd, SETUP_FAILED, &message);
+            return SETUP_FAILED;
+        }
+    };
+    // A USER's HOME is its passwd entry's, unless the image set one.
+    let mut env = command.env.clone();
+    if let Some(home) = home.filter(|_| !command.home_given) {
+        if let Ok(value) = CString::new(format!("HOME={home}")) {
+            env.retain(|kv| !kv.as_bytes().starts_with(b"HOME="));
+            env.push(value);
+        }
     }
     let Some(path) = find_in_path(&command.program, &command.path_var) else {
         let message = format!(
@@ -32,7 +43,7 @@ pub fn exec_command(command: &PreparedCommand, report_fd: impl AsFd) -> i32 {
     };
     // On success this never returns: the process *becomes* the command, and
     // the O_CLOEXEC report pipe closes, which tells the parent all went well.
-    let errno = match execve(&c_path, &command.argv, &command.env) {
+    let errno = match execve(&c_path, &command.argv, &env) {
         Err(errno) => errno,
         Ok(never) => match never {},
     };

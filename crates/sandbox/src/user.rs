@@ -16,12 +16,28 @@ pub struct Ids {
     pub gid: u32,
 }
 
+/// A user resolved for running a command: ids, the home directory
+/// passwd gives (none for a bare number without an entry), and the groups
+/// /etc/group lists the user in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub ids: Ids,
+    pub home: Option<String>,
+    pub groups: Vec<u32>,
+}
+
 // ANCHOR: resolve_user
 /// Resolve `spec` (`user[:group]`, names or numbers) against the text of
 /// an /etc/passwd and an /etc/group. A number needs no entry (its group is
 /// then 0, as docker does); a name must have one. Without a group, the
 /// user's primary group from passwd is used.
 pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<Ids, String> {
+    lookup_user(spec, passwd, group).map(|user| user.ids)
+}
+// ANCHOR_END: resolve_user
+
+/// [`resolve_user`], with the home directory too.
+pub fn lookup_user(spec: &str, passwd: &str, group: &str) -> Result<User, String> {
     let (user, group_spec) = match spec.split_once(':') {
         Some((user, group)) => (user, Some(group)),
         None => (spec, None),
@@ -32,7 +48,7 @@ pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<Ids, String
         .map(|line| line.split(':').collect::<Vec<_>>())
         .filter(|fields| fields.len() >= 4)
         .find(|fields| fields[0] == user || fields[2] == user);
-    let (uid, primary_gid) = match (user.parse::<u32>(), &entry) {
+    let (uid, primary_gid): (u32, u32) = match (user.parse::<u32>(), &entry) {
         (_, Some(fields)) => (
             fields[2].parse().map_err(|_| bad_entry("passwd", user))?,
             fields[3].parse().map_err(|_| bad_entry("passwd", user))?,
@@ -66,9 +82,26 @@ pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<Ids, String
             }
         }
     };
-    Ok(Ids { uid, gid })
+    // passwd's sixth field is the home directory.
+    let home = entry
+        .as_ref()
+        .and_then(|fields| fields.get(5).map(|h| h.to_string()));
+    // group's fourth field lists the members, by name.
+    let name = entry.as_ref().map(|fields| fields[0]).unwrap_or(user);
+    let groups = group
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .filter(|fields| fields.len() >= 4)
+        .filter(|fields| fields[3].split(',').any(|member| member == name))
+        .filter_map(|fields| fields[2].parse().ok())
+        .filter(|extra| *extra != gid)
+        .collect();
+    Ok(User {
+        ids: Ids { uid, gid },
+        home: home.filter(|h| !h.is_empty()),
+        groups,
+    })
 }
-// ANCHOR_END: resolve_user
 
 fn bad_entry(file: &str, name: &str) -> String {
     format!("the image's /etc/{file} entry for {name} has a non-numeric id")
@@ -77,8 +110,9 @@ fn bad_entry(file: &str, name: &str) -> String {
 // ANCHOR: enter
 /// Go to the working directory (making it first, as docker does) and
 /// become the user, in that order: the directory is made as root. Runs in
-/// the container, on the way to execve(2).
-pub fn enter(cwd: Option<&str>, user: Option<&str>) -> Result<(), String> {
+/// the container, on the way to execve(2). Returns the user's home
+/// directory, when passwd names one.
+pub fn enter(cwd: Option<&str>, user: Option<&str>) -> Result<Option<String>, String> {
     if let Some(dir) = cwd {
         fs::create_dir_all(dir)
             .and_then(|()| chdir(dir).map_err(std::io::Error::from))
@@ -87,14 +121,18 @@ pub fn enter(cwd: Option<&str>, user: Option<&str>) -> Result<(), String> {
     if let Some(spec) = user {
         let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
         let group = fs::read_to_string("/etc/group").unwrap_or_default();
-        let ids = resolve_user(spec, &passwd, &group)?;
+        let found = lookup_user(spec, &passwd, &group)?;
+        let ids = found.ids;
         // Groups first: once the uid is not 0, changing them is refused.
-        setgroups(&[Gid::from_raw(ids.gid)])
+        let mut groups = vec![Gid::from_raw(ids.gid)];
+        groups.extend(found.groups.iter().map(|g| Gid::from_raw(*g)));
+        setgroups(&groups)
             .and_then(|()| setgid(Gid::from_raw(ids.gid)))
             .and_then(|()| setuid(Uid::from_raw(ids.uid)))
             .map_err(|e| format!("cannot become user {spec}: {}", e.desc()))?;
+        return Ok(found.home);
     }
-    Ok(())
+    Ok(None)
 }
 // ANCHOR_END: enter
 
@@ -123,5 +161,10 @@ mod tests {
         insta::assert_snapshot!(ids("nobody").unwrap_err(), @"unable to find user nobody: no matching entries in the image's /etc/passwd");
         insta::assert_snapshot!(ids("www:wheel").unwrap_err(), @"unable to find group wheel: no matching entries in the image's /etc/group");
         insta::assert_snapshot!(ids("bad").unwrap_err(), @"the image's /etc/passwd entry for bad has a non-numeric id");
+        let www = lookup_user("www", PASSWD, GROUP).unwrap();
+        assert_eq!(www.home.as_deref(), Some("/var/www"));
+        // www is listed in staff: a supplementary group, as docker gives.
+        assert_eq!(www.groups, [50]);
+        assert_eq!(lookup_user("1000", PASSWD, GROUP).unwrap().home, None);
     }
 }

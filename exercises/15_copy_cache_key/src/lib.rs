@@ -65,7 +65,7 @@ pub struct SourceEntry {
 /// each record being
 ///
 /// ```text
-/// PATH \0 TYPE \0 MODE \0 UID \0 GID \0 DETAIL \n
+/// PATH \0 TYPE \0 MODE \0 UID \0 GID \0 DETAIL \0
 /// ```
 ///
 /// with no blanks: the fields are separated by NUL bytes and each record

@@ -48,6 +48,9 @@ pub(super) struct Unpacker<'a> {
     /// Directory mtimes, set last: creating a child changes its parent's.
     /// A map, so a directory named twice gets its later entry's time.
     pub(super) dir_times: BTreeMap<PathBuf, i64>,
+    /// A plain archive (ADD's), not a layer: `.wh.` names are files like
+    /// any other, and absolute paths are taken as relative, as tar does.
+    pub(super) plain: bool,
 }
 
 impl Unpacker<'_> {
@@ -63,7 +66,17 @@ impl Unpacker<'_> {
             // PAX defaults for the whole archive, not a file.
             return Ok(());
         }
-        match changeset::role(&raw)? {
+        let role = match self.plain {
+            // Unpacked into a layer, a `.wh.` name would come back as a
+            // deletion, so an archive may not hold one.
+            // A leading `/` is dropped, as tar does.
+            true => match changeset::role(raw.strip_prefix("/").unwrap_or(&raw))? {
+                Role::Put(path) => Role::Put(path),
+                _ => return Err(ChangesetError::WhiteoutInArchive { path: raw }.into()),
+            },
+            false => changeset::role(&raw)?,
+        };
+        match role {
             Role::Delete(path) => self.whiteout(&path, name),
             Role::Opaque(dir) => {
                 self.make_dirs(&dir, name)?;
