@@ -330,66 +330,31 @@ fn bad_builds_stop_at_the_step_and_leave_nothing() {
     let env = TestEnv::new();
     let secret = env.state_root().join("secret");
     fs::write(&secret, "outside").unwrap();
-    let errors = [
-        must_fail(
-            &env,
-            "malformed",
-            &[("Dockerfile", "FROM demo\nCOPY onlyone\n")],
-        ),
-        must_fail(&env, "nofrom", &[("Dockerfile", "RUN true\n")]),
-        must_fail(
-            &env,
-            "unknown",
-            &[("Dockerfile", "FROM demo\nFETCH http://x\n")],
-        ),
-        must_fail(
-            &env,
-            "missing",
-            &[("Dockerfile", "FROM nosuch:1.0\nRUN true\n")],
-        ),
-        must_fail(
-            &env,
-            "outside",
-            &[("Dockerfile", "FROM demo\nCOPY ../secret /x\n")],
-        ),
-        must_fail(
-            &env,
-            "absent",
-            &[("Dockerfile", "FROM demo\nCOPY nothere.txt /x\n")],
-        ),
-        must_fail(
-            &env,
+    let dockerfile = |text| vec![("Dockerfile", text)];
+    let with_files = |text| vec![("Dockerfile", text), ("a", "a"), ("b", "b")];
+    let cases = [
+        ("malformed", dockerfile("FROM demo\nCOPY onlyone\n")),
+        ("nofrom", dockerfile("RUN true\n")),
+        ("unknown", dockerfile("FROM demo\nFETCH http://x\n")),
+        ("missing", dockerfile("FROM nosuch:1.0\nRUN true\n")),
+        ("outside", dockerfile("FROM demo\nCOPY ../secret /x\n")),
+        ("absent", dockerfile("FROM demo\nCOPY nothere.txt /x\n")),
+        (
             "falserun",
-            &[("Dockerfile", "FROM demo\nRUN echo partial > /f && false\n")],
+            dockerfile("FROM demo\nRUN echo partial > /f && false\n"),
         ),
-        must_fail(
-            &env,
+        (
             "notfound",
-            &[("Dockerfile", "FROM demo\nRUN [\"no-such-program\"]\n")],
+            dockerfile("FROM demo\nRUN [\"no-such-program\"]\n"),
         ),
-        must_fail(
-            &env,
-            "several",
-            &[
-                ("Dockerfile", "FROM demo\nCOPY a b /file\n"),
-                ("a", "a"),
-                ("b", "b"),
-            ],
-        ),
-        must_fail(
-            &env,
-            "chown",
-            &[
-                ("Dockerfile", "FROM demo\nCOPY --chown=ghost a /a\n"),
-                ("a", "a"),
-            ],
-        ),
-        must_fail(
-            &env,
-            "port",
-            &[("Dockerfile", "FROM demo\nARG P=99999\nEXPOSE $P\n")],
-        ),
+        ("several", with_files("FROM demo\nCOPY a b /file\n")),
+        ("chown", with_files("FROM demo\nCOPY --chown=ghost a /a\n")),
+        ("port", dockerfile("FROM demo\nARG P=99999\nEXPOSE $P\n")),
     ];
+    let errors: Vec<String> = cases
+        .iter()
+        .map(|(name, files)| must_fail(&env, name, files))
+        .collect();
     insta::assert_snapshot!(errors.join("\n"));
     env.finish();
 }
