@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,7 +26,9 @@ use cratebox_sandbox::{ContainerCommand, ContainerConfig, Namespaces};
 use crate::archive::{self, download, is_url};
 use crate::cache::Cache;
 use crate::checksum::{cache_key, checksum, EntryKind, SourceEntry};
-use crate::copy::{entries, find_sources, make_dir, Origin, Ownership, Source, Staging};
+use crate::copy::{
+    entries, find_sources, make_dir, place_file, Origin, Ownership, Source, Staging,
+};
 use crate::ignore::Ignore;
 use crate::render::{json, render};
 use crate::state::{Layer, State};
@@ -783,14 +784,7 @@ impl Builder<'_> {
                 let dir = root.join(&target);
                 if fs::symlink_metadata(&dir).is_err() {
                     // Made like the image has it (`/tmp` stays 1777), or new.
-                    let (uid, gid, mode) = match staging.image.lookup(&target) {
-                        Some(found) if found.meta.is_dir() => (
-                            found.meta.uid(),
-                            found.meta.gid(),
-                            found.meta.mode() & 0o7777,
-                        ),
-                        _ => (owner.0, owner.1, 0o755),
-                    };
+                    let (uid, gid, mode) = staging.dir_like_image(&target, owner);
                     make_dir(&dir, uid, gid, mode)?;
                 }
                 archive::extract(&source.found.host, &dir)?;
@@ -948,23 +942,3 @@ fn apply(state: &mut State, stage: &Stage, instruction: &Instruction) -> StepRes
     Ok(())
 }
 // ANCHOR_END: apply
-
-/// Put a copy of `from` at `to` as a new file (whatever was at `to`, a
-/// symlink included, is replaced, never followed), with this owner and mode.
-fn place_file(from: &Path, to: &Path, uid: u32, gid: u32, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    match fs::symlink_metadata(to) {
-        Ok(meta) if meta.is_dir() => fs::remove_dir_all(to)?,
-        Ok(_) => fs::remove_file(to)?,
-        Err(_) => {}
-    }
-    let mut out = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .mode(0o600)
-        .open(to)?;
-    std::io::copy(&mut File::open(from)?, &mut out)?;
-    out.set_permissions(fs::Permissions::from_mode(mode))?;
-    std::os::unix::fs::fchown(&out, Some(uid), Some(gid))
-}

@@ -12,7 +12,7 @@
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Read};
-use std::os::unix::fs::{lchown, symlink, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{lchown, symlink, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::sys::stat::{utimensat, UtimensatFlags};
@@ -290,25 +290,32 @@ impl Staging {
             if fs::symlink_metadata(&at).is_ok() {
                 continue;
             }
-            let (uid, gid, mode) = match self.image.lookup(&prefix) {
-                Some(found) if found.meta.is_dir() => (
-                    found.meta.uid(),
-                    found.meta.gid(),
-                    found.meta.mode() & 0o7777,
-                ),
-                Some(_) => {
-                    return Err(format!(
-                        "/{} is not a directory in the image, so nothing can be copied under it",
-                        prefix.display()
-                    ))
-                }
-                None => (owner.0, owner.1, 0o755),
-            };
+            if self.image.lookup(&prefix).is_some_and(|f| !f.meta.is_dir()) {
+                return Err(format!(
+                    "/{} is not a directory in the image, so nothing can be copied under it",
+                    prefix.display()
+                ));
+            }
+            let (uid, gid, mode) = self.dir_like_image(&prefix, owner);
             make_dir(&at, uid, gid, mode)?;
         }
         Ok(resolved)
     }
     // ANCHOR_END: destination
+
+    /// Owner and mode for a directory made at `rel` in the new layer: the
+    /// image's own, when it has a directory there (so the layer changes
+    /// nothing about it: `/tmp` stays 1777), else `0755` and `owner`.
+    pub fn dir_like_image(&self, rel: &Path, owner: (u32, u32)) -> (u32, u32, u32) {
+        match self.image.lookup(rel) {
+            Some(found) if found.meta.is_dir() => (
+                found.meta.uid(),
+                found.meta.gid(),
+                found.meta.mode() & 0o7777,
+            ),
+            _ => (owner.0, owner.1, 0o755),
+        }
+    }
 
     /// Whether `rel` is a directory in the image (or the staging area).
     pub fn is_dir(&self, rel: &Path) -> bool {
@@ -338,15 +345,8 @@ impl Staging {
             if rel.as_os_str().is_empty() && found.meta.is_dir() {
                 // A directory's *contents* are copied: the destination
                 // keeps its own metadata, or is made like a parent.
-                let (uid, gid, mode) = match self.image.lookup(target) {
-                    Some(f) if f.meta.is_dir() => {
-                        (f.meta.uid(), f.meta.gid(), f.meta.mode() & 0o7777)
-                    }
-                    _ => {
-                        let (uid, gid) = ownership.owner.unwrap_or((0, 0));
-                        (uid, gid, 0o755)
-                    }
-                };
+                let (uid, gid, mode) =
+                    self.dir_like_image(target, ownership.owner.unwrap_or((0, 0)));
                 make_dir(&to, uid, gid, mode)?;
                 continue;
             }
@@ -361,10 +361,7 @@ impl Staging {
             if kind.is_dir() {
                 make_dir(&to, uid, gid, mode)?;
             } else if kind.is_file() {
-                remove_existing(&to).map_err(fail)?;
-                fs::copy(&found.host, &to).map_err(fail)?;
-                fs::set_permissions(&to, fs::Permissions::from_mode(mode)).map_err(fail)?;
-                lchown(&to, Some(uid), Some(gid)).map_err(fail)?;
+                place_file(&found.host, &to, uid, gid, mode).map_err(fail)?;
             } else if kind.is_symlink() {
                 remove_existing(&to).map_err(fail)?;
                 symlink(fs::read_link(&found.host).map_err(fail)?, &to).map_err(fail)?;
@@ -393,6 +390,22 @@ pub fn make_dir(path: &Path, uid: u32, gid: u32, mode: u32) -> Result<(), String
     }
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(fail)?;
     lchown(path, Some(uid), Some(gid)).map_err(fail)
+}
+
+/// Put a copy of the file `from` at `to` as a new file, with this owner
+/// and mode. Whatever was at `to` (a symlink included) is replaced, never
+/// followed: an earlier source may have put a link to a host path there.
+pub fn place_file(from: &Path, to: &Path, uid: u32, gid: u32, mode: u32) -> io::Result<()> {
+    remove_existing(to)?;
+    let mut out = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o600)
+        .open(to)?;
+    io::copy(&mut File::open(from)?, &mut out)?;
+    out.set_permissions(fs::Permissions::from_mode(mode))?;
+    std::os::unix::fs::fchown(&out, Some(uid), Some(gid))
 }
 
 fn remove_existing(path: &Path) -> io::Result<()> {

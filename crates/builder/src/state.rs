@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use serde_json::{json, Map, Value};
 
 use cratebox_image::build::{now, push, write_image, LayerFile, LAYER_TAR, LAYER_TAR_GZIP};
-use cratebox_image::chain::chain_ids;
 use cratebox_image::digest::Digest;
 use cratebox_image::layers::LayerCache;
 use cratebox_image::store::{Image, Store, StoreError};
@@ -205,16 +204,12 @@ impl State {
         store: &Store,
         cache: &LayerCache,
     ) -> Result<Vec<PathBuf>, cratebox_image::layers::LayerError> {
-        let diff_ids: Vec<Digest> = self.layers.iter().map(|l| l.diff_id.clone()).collect();
-        let mut dirs = Vec::new();
-        for (layer, chain_id) in self.layers.iter().zip(chain_ids(&diff_ids)) {
-            let dir = cache.dir(&chain_id);
-            if !dir.is_dir() {
-                cache.unpack(store, &layer.blob, &layer.diff_id, &chain_id)?;
-            }
-            dirs.push(dir);
-        }
-        Ok(dirs)
+        let layers: Vec<(Digest, Digest)> = self
+            .layers
+            .iter()
+            .map(|l| (l.blob.clone(), l.diff_id.clone()))
+            .collect();
+        cache.ensure_layers(store, &layers)
     }
 
     /// The blobs this image needs; all must be in the store for a cache hit.

@@ -95,7 +95,16 @@ impl LayerCache {
     /// and renamed into place when complete, so a crash never leaves a
     /// half layer under a real name.
     pub fn ensure(&self, store: &Store, image: &Image) -> Result<Vec<PathBuf>, LayerError> {
-        let layers = image.layers()?;
+        self.ensure_layers(store, &image.layers()?)
+    }
+
+    /// [`LayerCache::ensure`] for a list of (blob, diff_id), base first: an
+    /// image that has no name yet, like a build's intermediate ones.
+    pub fn ensure_layers(
+        &self,
+        store: &Store,
+        layers: &[(Digest, Digest)],
+    ) -> Result<Vec<PathBuf>, LayerError> {
         let diff_ids: Vec<Digest> = layers.iter().map(|(_, d)| d.clone()).collect();
         let mut dirs = Vec::new();
         for ((blob, diff_id), chain_id) in layers.iter().zip(chain_ids(&diff_ids)) {
