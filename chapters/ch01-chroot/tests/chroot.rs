@@ -153,3 +153,19 @@ fn not_root_is_refused_with_the_fix() {
     );
     env.finish();
 }
+
+#[test]
+fn exit_codes_are_dockers() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    cratebox_testkit::assert_exit_codes(
+        &env,
+        env!("CARGO_BIN_EXE_ch01-chroot"),
+        &[],
+        &["--rootfs", "/nonexistent/rootfs", "true"],
+    );
+    env.finish();
+}

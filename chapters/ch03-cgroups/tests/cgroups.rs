@@ -204,3 +204,19 @@ fn cpuset_pins_the_container_to_the_cpus_asked() {
     assert_eq!(out.stdout.split_whitespace().last(), Some("0"), "{out:?}");
     env.finish();
 }
+
+#[test]
+fn exit_codes_are_dockers() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    cratebox_testkit::assert_exit_codes(
+        &env,
+        env!("CARGO_BIN_EXE_ch03-cgroups"),
+        &[],
+        &["--rootfs", "/nonexistent/rootfs", "true"],
+    );
+    env.finish();
+}

@@ -341,3 +341,120 @@ fn chapter_three_limits_still_apply() {
     assert_eq!(out.stdout, "web\n", "{out:?}");
     env.finish();
 }
+
+#[test]
+fn exit_codes_are_dockers() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    cratebox_testkit::assert_exit_codes(
+        &env,
+        env!("CARGO_BIN_EXE_ch04-layers"),
+        &["run", "--rm", "demo"],
+        &["run", "--rm", "no-such-image", "true"],
+    );
+    env.finish();
+}
+
+#[test]
+fn ps_records_the_exit_code_of_a_command_that_could_not_start() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    assert_eq!(
+        ch04(&env, &["run", "--name", "lost", "demo", "no-such-command"]).code,
+        127
+    );
+    assert_eq!(
+        ch04(&env, &["run", "--name", "data", "demo", "/etc/passwd"]).code,
+        126
+    );
+    let ps = env.run_ok(BIN, &["ps", "-a"]);
+    let status = |name: &str| {
+        ps.lines()
+            .find(|l| l.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} missing from ps -a: {ps}"))
+            .to_string()
+    };
+    assert!(status("lost").contains("Exited (127)"), "{ps}");
+    assert!(status("data").contains("Exited (126)"), "{ps}");
+    env.run_ok(BIN, &["rm", "lost", "data"]);
+    env.finish();
+}
+
+#[test]
+fn ps_cuts_a_multibyte_command_without_panicking() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    // `"echo aaaaaaaaaaaaaaa€`: the euro sign spans bytes 21 to 23, across
+    // the column's old byte cut at 22.
+    for (name, word) in [
+        ("euro", "aaaaaaaaaaaaaaa€€€"),
+        ("wide", "日本語のテキストです"),
+    ] {
+        env.run_ok(BIN, &["run", "--name", name, "demo", "echo", word]);
+    }
+    let ps = ch04(&env, &["ps", "-a"]);
+    assert_eq!(ps.code, 0, "{ps:?}");
+    let names_at: Vec<usize> = ps
+        .stdout
+        .lines()
+        .map(|line| {
+            let cut = line.rfind("  ").unwrap();
+            unicode_cells(&line[..cut])
+        })
+        .collect();
+    assert!(
+        names_at.windows(2).all(|w| w[0] == w[1]),
+        "the NAMES column moves: {}",
+        ps.stdout
+    );
+    env.run_ok(BIN, &["rm", "euro", "wide"]);
+    env.finish();
+}
+
+/// Terminal cells: two for the CJK characters used above, one otherwise.
+fn unicode_cells(text: &str) -> usize {
+    text.chars()
+        .map(|c| {
+            if ('\u{3000}'..='\u{9fff}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn run_takes_chapter_twos_isolation_options() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let out = env.run_ok(
+        BIN,
+        &[
+            "run",
+            "--rm",
+            "--userns",
+            "--hostname",
+            "web",
+            "demo",
+            "sh",
+            "-c",
+            "hostname; cat /proc/self/uid_map; id -u; echo kept > /written; cat /written",
+        ],
+    );
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words, ["web", "0", "100000", "65536", "0", "kept"], "{out}");
+    env.finish();
+}

@@ -12,7 +12,51 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use cratebox_image::unpack::unpack_archive;
+use cratebox_image::unpack::{unpack_archive, UnpackError};
+use thiserror::Error;
+
+/// Why ADD could not unpack or fetch something.
+#[derive(Debug, Error)]
+pub enum ArchiveError {
+    /// The archive could not be opened.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The archive.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The archive's content was refused or broken.
+    #[error("cannot unpack {name}: {source}")]
+    Unpack {
+        /// The archive's file name.
+        name: String,
+        /// What was wrong.
+        #[source]
+        source: UnpackError,
+    },
+    /// The server could not be reached, or answered with an error.
+    #[error("cannot download {url}: {why}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// The HTTP client's message (its error type is large and says
+        /// nothing more useful).
+        why: String,
+    },
+    /// The download could not be written.
+    #[error("cannot save the download of {url} as {path}: {source}")]
+    Save {
+        /// The URL.
+        url: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
 
 /// The compression an archive was found to have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,28 +113,39 @@ pub fn is_archive(path: &Path) -> bool {
 }
 
 /// Unpack the archive at `path` into `dest`, a directory of the new layer.
-pub fn extract(path: &Path, dest: &Path) -> Result<(), String> {
+pub fn extract(path: &Path, dest: &Path) -> Result<(), ArchiveError> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let reader = open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let reader = open(path).map_err(|source| ArchiveError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     unpack_archive(reader, dest)
         .map(|_| ())
-        .map_err(|e| format!("cannot unpack {name}: {e}"))
+        .map_err(|source| ArchiveError::Unpack {
+            name: name.into_owned(),
+            source,
+        })
 }
 
 // ANCHOR: download
 /// Fetch `url` into `dir`, as the file name the URL ends with. Returns the
 /// file's path. A status other than 2xx is an error naming it.
-pub fn download(url: &str, dir: &Path) -> Result<PathBuf, String> {
+pub fn download(url: &str, dir: &Path) -> Result<PathBuf, ArchiveError> {
     let name = url_file_name(url).unwrap_or("download");
-    let response = ureq::get(url)
-        .call()
-        .map_err(|e| format!("cannot download {url}: {e}"))?;
+    let response = ureq::get(url).call().map_err(|e| ArchiveError::Fetch {
+        url: url.to_string(),
+        why: e.to_string(),
+    })?;
     let path = dir.join(name);
-    let mut file =
-        File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    let save_error = |source| ArchiveError::Save {
+        url: url.to_string(),
+        path: path.clone(),
+        source,
+    };
+    let mut file = File::create(&path).map_err(save_error)?;
     io::copy(&mut response.into_reader(), &mut file)
         .and_then(|_| file.flush())
-        .map_err(|e| format!("cannot download {url}: {e}"))?;
+        .map_err(save_error)?;
     Ok(path)
 }
 // ANCHOR_END: download

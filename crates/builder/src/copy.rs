@@ -19,9 +19,77 @@ use nix::sys::stat::{utimensat, UtimensatFlags};
 use nix::sys::time::TimeSpec;
 use sha2::{Digest as _, Sha256};
 
+use thiserror::Error;
+
 use crate::checksum::{EntryKind, SourceEntry};
 use crate::ignore::Ignore;
-use crate::tree::{clean, Found, Tree};
+use crate::tree::{clean, Found, LastLink, Tree, TreeError};
+
+/// Why a COPY or ADD could not find or copy its files.
+#[derive(Debug, Error)]
+pub enum CopyError {
+    /// A source that climbs out of where it is copied from.
+    #[error("{pattern} is outside {origin}: only files inside it can be copied (move the file into the context)")]
+    Outside {
+        /// The source as written.
+        pattern: String,
+        /// "the build context" or "--from=...".
+        origin: String,
+    },
+    /// A source that matches nothing.
+    #[error("{pattern}: no such file in {origin}{}", if *.ignore_applies { " (or excluded by .dockerignore)" } else { "" })]
+    NoSuchFile {
+        /// The source as written.
+        pattern: String,
+        /// Where it was looked for.
+        origin: String,
+        /// Whether `.dockerignore` may be why.
+        ignore_applies: bool,
+    },
+    /// A glob the pattern syntax rejects.
+    #[error("bad pattern {pattern:?}: {why}")]
+    BadPattern {
+        /// The component as written.
+        pattern: String,
+        /// What the glob parser said.
+        why: &'static str,
+    },
+    /// A path that cannot be resolved inside its tree.
+    #[error(transparent)]
+    Tree(#[from] TreeError),
+    /// A source that cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file on the host.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A destination under something that is not a directory.
+    #[error("/{0} is not a directory in the image, so nothing can be copied under it")]
+    NotADirectory(PathBuf),
+    /// Writing into the new layer failed.
+    #[error("cannot copy {from} to /{to}: {source}")]
+    Write {
+        /// The source, inside its origin.
+        from: PathBuf,
+        /// The destination, inside the image.
+        to: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A directory of the new layer could not be made.
+    #[error("cannot create {path}: {source}")]
+    MakeDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
 
 /// Where COPY reads from.
 #[derive(Debug, Clone)]
@@ -49,14 +117,14 @@ const GLOB_CHARS: &[char] = &['*', '?', '['];
 /// The sources a COPY names: each written path or glob, found in the
 /// origin. A path that climbs out (`../x`), matches nothing, or is
 /// excluded by `.dockerignore` is an error naming it.
-pub fn find_sources(origin: &Origin, written: &[String]) -> Result<Vec<Source>, String> {
+pub fn find_sources(origin: &Origin, written: &[String]) -> Result<Vec<Source>, CopyError> {
     let mut sources = Vec::new();
     for pattern in written {
         let Some(rel) = clean(pattern) else {
-            return Err(format!(
-                "{pattern} is outside {}: only files inside it can be copied (move the file into the context)",
-                origin.name
-            ));
+            return Err(CopyError::Outside {
+                pattern: pattern.clone(),
+                origin: origin.name.clone(),
+            });
         };
         let before = sources.len();
         if pattern.contains(GLOB_CHARS) {
@@ -65,15 +133,11 @@ pub fn find_sources(origin: &Origin, written: &[String]) -> Result<Vec<Source>, 
             sources.push(source);
         }
         if sources.len() == before {
-            return Err(format!(
-                "{pattern}: no such file in {}{}",
-                origin.name,
-                if origin.ignore.is_some() {
-                    " (or excluded by .dockerignore)"
-                } else {
-                    ""
-                }
-            ));
+            return Err(CopyError::NoSuchFile {
+                pattern: pattern.clone(),
+                origin: origin.name.clone(),
+                ignore_applies: origin.ignore.is_some(),
+            });
         }
     }
     Ok(sources)
@@ -81,8 +145,8 @@ pub fn find_sources(origin: &Origin, written: &[String]) -> Result<Vec<Source>, 
 // ANCHOR_END: sources
 
 /// One path, following symlinks inside the origin.
-fn find(origin: &Origin, rel: &Path) -> Result<Option<Source>, String> {
-    let resolved = origin.tree.resolve(rel, true)?;
+fn find(origin: &Origin, rel: &Path) -> Result<Option<Source>, CopyError> {
+    let resolved = origin.tree.resolve(rel, LastLink::Follow)?;
     if origin.ignore.as_ref().is_some_and(|i| i.ignored(&resolved)) {
         return Ok(None);
     }
@@ -99,7 +163,7 @@ fn find(origin: &Origin, rel: &Path) -> Result<Option<Source>, String> {
 
 /// Every path matching a glob, one component at a time (`*` never
 /// matches a `/`), in sorted order.
-fn glob(origin: &Origin, pattern: &Path, out: &mut Vec<Source>) -> Result<(), String> {
+fn glob(origin: &Origin, pattern: &Path, out: &mut Vec<Source>) -> Result<(), CopyError> {
     let options = glob::MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
@@ -108,11 +172,13 @@ fn glob(origin: &Origin, pattern: &Path, out: &mut Vec<Source>) -> Result<(), St
     let mut matches = vec![PathBuf::new()];
     for component in pattern.components() {
         let text = component.as_os_str().to_string_lossy();
-        let compiled =
-            glob::Pattern::new(&text).map_err(|e| format!("bad pattern {text:?}: {}", e.msg))?;
+        let compiled = glob::Pattern::new(&text).map_err(|e| CopyError::BadPattern {
+            pattern: text.to_string(),
+            why: e.msg,
+        })?;
         let mut next = Vec::new();
         for dir in &matches {
-            let dir = origin.tree.resolve(dir, true)?;
+            let dir = origin.tree.resolve(dir, LastLink::Follow)?;
             for (name, _) in origin.tree.children(&dir) {
                 if compiled.matches_with(&name.to_string_lossy(), options) {
                     next.push(dir.join(name));
@@ -191,7 +257,7 @@ pub fn entries(
     origin: &Origin,
     source: &Source,
     ownership: &Ownership,
-) -> Result<Vec<SourceEntry>, String> {
+) -> Result<Vec<SourceEntry>, CopyError> {
     let mut out = Vec::new();
     for (rel, found) in walk(origin, source) {
         let path = match (source.found.meta.is_dir(), rel.as_os_str().is_empty()) {
@@ -202,7 +268,10 @@ pub fn entries(
         let kind = if found.meta.is_dir() {
             EntryKind::Dir
         } else if found.meta.is_symlink() {
-            let target = fs::read_link(&found.host).map_err(|e| e.to_string())?;
+            let target = fs::read_link(&found.host).map_err(|source| CopyError::Read {
+                path: found.host.clone(),
+                source,
+            })?;
             EntryKind::Symlink {
                 target: target.to_string_lossy().into_owned(),
             }
@@ -227,14 +296,16 @@ pub fn entries(
 // ANCHOR_END: entries
 
 /// The sha256 of a file's contents, in hex.
-pub fn sha256_file(path: &Path) -> Result<String, String> {
-    let mut file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn sha256_file(path: &Path) -> Result<String, CopyError> {
+    let read_error = |source| CopyError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read_error)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];
     loop {
-        let n = file
-            .read(&mut buffer)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let n = file.read(&mut buffer).map_err(read_error)?;
         if n == 0 {
             break;
         }
@@ -274,10 +345,10 @@ impl Staging {
     pub fn destination(
         &self,
         dest: &Path,
-        follow_last: bool,
+        last: LastLink,
         owner: (u32, u32),
-    ) -> Result<PathBuf, String> {
-        let resolved = self.image.resolve(dest, follow_last)?;
+    ) -> Result<PathBuf, CopyError> {
+        let resolved = self.image.resolve(dest, last)?;
         let mut prefix = PathBuf::new();
         let parents: Vec<_> = resolved
             .parent()
@@ -291,10 +362,7 @@ impl Staging {
                 continue;
             }
             if self.image.lookup(&prefix).is_some_and(|f| !f.meta.is_dir()) {
-                return Err(format!(
-                    "/{} is not a directory in the image, so nothing can be copied under it",
-                    prefix.display()
-                ));
+                return Err(CopyError::NotADirectory(prefix));
             }
             let (uid, gid, mode) = self.dir_like_image(&prefix, owner);
             make_dir(&at, uid, gid, mode)?;
@@ -320,7 +388,7 @@ impl Staging {
     /// Whether `rel` is a directory in the image (or the staging area).
     pub fn is_dir(&self, rel: &Path) -> bool {
         self.image
-            .resolve(rel, true)
+            .resolve(rel, LastLink::Follow)
             .ok()
             .and_then(|r| self.image.lookup(&r))
             .is_some_and(|f| f.meta.is_dir())
@@ -335,7 +403,7 @@ impl Staging {
         source: &Source,
         target: &Path,
         ownership: &Ownership,
-    ) -> Result<(), String> {
+    ) -> Result<(), CopyError> {
         for (rel, found) in walk(origin, source) {
             let to = match rel.as_os_str().is_empty() {
                 true => self.root.join(target),
@@ -350,12 +418,10 @@ impl Staging {
                 make_dir(&to, uid, gid, mode)?;
                 continue;
             }
-            let fail = |e: io::Error| {
-                format!(
-                    "cannot copy {} to /{}: {e}",
-                    source.rel.display(),
-                    target.join(&rel).display()
-                )
+            let fail = |source_error: io::Error| CopyError::Write {
+                from: source.rel.clone(),
+                to: target.join(&rel),
+                source: source_error,
             };
             let kind = found.meta.file_type();
             if kind.is_dir() {
@@ -378,8 +444,11 @@ impl Staging {
 }
 
 /// Make a directory (or fix the one there) with this owner and mode.
-pub fn make_dir(path: &Path, uid: u32, gid: u32, mode: u32) -> Result<(), String> {
-    let fail = |e: io::Error| format!("cannot create {}: {e}", path.display());
+pub fn make_dir(path: &Path, uid: u32, gid: u32, mode: u32) -> Result<(), CopyError> {
+    let fail = |source: io::Error| CopyError::MakeDir {
+        path: path.to_path_buf(),
+        source,
+    };
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => {

@@ -15,6 +15,25 @@
 use std::path::Path;
 
 use glob::{MatchOptions, Pattern};
+use thiserror::Error;
+
+/// Why a `.dockerignore` could not be used.
+#[derive(Debug, Error)]
+pub enum IgnoreError {
+    /// A pattern the glob syntax rejects.
+    #[error(".dockerignore line {line}: bad pattern {pattern:?}: {why}")]
+    BadPattern {
+        /// Its line number, from 1.
+        line: usize,
+        /// The pattern as written.
+        pattern: String,
+        /// What the glob parser said.
+        why: &'static str,
+    },
+    /// The file exists but cannot be read.
+    #[error("cannot read .dockerignore: {0}")]
+    Read(#[source] std::io::Error),
+}
 
 const OPTIONS: MatchOptions = MatchOptions {
     case_sensitive: true,
@@ -31,7 +50,7 @@ pub struct Ignore {
 impl Ignore {
     /// Parse the text of a `.dockerignore`. A pattern the glob syntax
     /// rejects (an unclosed `[`) is an error naming its line.
-    pub fn parse(text: &str) -> Result<Ignore, String> {
+    pub fn parse(text: &str) -> Result<Ignore, IgnoreError> {
         let mut rules = Vec::new();
         for (index, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -48,12 +67,10 @@ impl Ignore {
                 .filter(|part| !part.is_empty() && *part != ".")
                 .collect::<Vec<_>>()
                 .join("/");
-            let compiled = Pattern::new(&cleaned).map_err(|e| {
-                format!(
-                    ".dockerignore line {}: bad pattern {pattern:?}: {}",
-                    index + 1,
-                    e.msg
-                )
+            let compiled = Pattern::new(&cleaned).map_err(|e| IgnoreError::BadPattern {
+                line: index + 1,
+                pattern: pattern.to_string(),
+                why: e.msg,
             })?;
             rules.push((exception, compiled));
         }
@@ -61,11 +78,11 @@ impl Ignore {
     }
 
     /// Read `.dockerignore` from the context root; none means nothing ignored.
-    pub fn load(context: &Path) -> Result<Ignore, String> {
+    pub fn load(context: &Path) -> Result<Ignore, IgnoreError> {
         match std::fs::read_to_string(context.join(".dockerignore")) {
             Ok(text) => Ignore::parse(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ignore::default()),
-            Err(e) => Err(format!("cannot read .dockerignore: {e}")),
+            Err(e) => Err(IgnoreError::Read(e)),
         }
     }
 

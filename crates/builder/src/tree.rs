@@ -20,9 +20,38 @@ use std::fs::{self, Metadata};
 use std::path::{Component, Path, PathBuf};
 
 use cratebox_image::unpack::{is_whiteout, OPAQUE_XATTR};
+use thiserror::Error;
 
 /// How many symlinks one lookup may follow, as the kernel's limit.
 const MAX_LINKS: usize = 40;
+
+/// Whether a symlink that is the last component of a path is followed
+/// (`cat /bin/sh` reads its target) or is itself the answer (`ln -sf`
+/// replaces the link, `COPY x /bin/sh` writes over the link, not through it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastLink {
+    /// Follow it to its target.
+    Follow,
+    /// Stop at the link.
+    Keep,
+}
+
+/// Why a path could not be resolved inside a tree.
+#[derive(Debug, Error)]
+pub enum TreeError {
+    /// A loop of symlinks, or an absurdly long chain.
+    #[error("too many levels of symbolic links at /{0}")]
+    TooManyLinks(PathBuf),
+    /// A symlink that could not be read.
+    #[error("cannot read the link {path}: {source}")]
+    ReadLink {
+        /// The link on the host.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// A stack of directories seen as one.
 #[derive(Debug, Clone)]
@@ -149,9 +178,9 @@ impl Tree {
 
     // ANCHOR: resolve
     /// `path` with every symlink on the way replaced by its target, as a
-    /// cleaned relative path inside the tree. With `follow_last`, a symlink
-    /// at the very end is followed too. `..` never climbs above the root.
-    pub fn resolve(&self, path: &Path, follow_last: bool) -> Result<PathBuf, String> {
+    /// cleaned relative path inside the tree; a symlink at the very end is
+    /// followed as `last` says. `..` never climbs above the root.
+    pub fn resolve(&self, path: &Path, last: LastLink) -> Result<PathBuf, TreeError> {
         let mut todo: Vec<OsString> = components(path);
         todo.reverse();
         let mut done = PathBuf::new();
@@ -164,15 +193,18 @@ impl Tree {
             let candidate = done.join(&name);
             let is_last = todo.is_empty();
             match self.lookup(&candidate) {
-                Some(found) if found.meta.is_symlink() && (!is_last || follow_last) => {
+                Some(found)
+                    if found.meta.is_symlink() && (!is_last || last == LastLink::Follow) =>
+                {
                     links += 1;
                     if links > MAX_LINKS {
-                        return Err(format!(
-                            "too many levels of symbolic links at /{}",
-                            candidate.display()
-                        ));
+                        return Err(TreeError::TooManyLinks(candidate));
                     }
-                    let target = fs::read_link(&found.host).map_err(|e| e.to_string())?;
+                    let target =
+                        fs::read_link(&found.host).map_err(|source| TreeError::ReadLink {
+                            path: found.host.clone(),
+                            source,
+                        })?;
                     if target.is_absolute() {
                         done = PathBuf::new();
                     }
@@ -269,19 +301,20 @@ mod tests {
             .collect();
         assert_eq!(names, ["gone", "new", "sh"]);
         assert_eq!(
-            tree.resolve(Path::new("bin/sh"), true).unwrap(),
+            tree.resolve(Path::new("bin/sh"), LastLink::Follow).unwrap(),
             Path::new("usr/bin/sh")
         );
         assert_eq!(
-            tree.resolve(Path::new("bin"), false).unwrap(),
+            tree.resolve(Path::new("bin"), LastLink::Keep).unwrap(),
             Path::new("bin")
         );
         assert_eq!(
-            tree.resolve(Path::new("up/bin"), true).unwrap(),
+            tree.resolve(Path::new("up/bin"), LastLink::Follow).unwrap(),
             Path::new("usr/bin")
         );
         assert_eq!(
-            tree.resolve(Path::new("../../bin"), true).unwrap(),
+            tree.resolve(Path::new("../../bin"), LastLink::Follow)
+                .unwrap(),
             Path::new("usr/bin")
         );
         assert!(tree.lookup(Path::new("usr/bin/new")).is_some());

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use nix::sys::signal::kill;
+use cratebox_sandbox::process::is_alive;
 use nix::unistd::Pid;
 
 use crate::detect::Hierarchies;
@@ -21,9 +21,9 @@ pub fn owner(name: &str) -> Option<Pid> {
     pid.parse().ok().map(Pid::from_raw)
 }
 
-/// True when `pid` no longer exists (kill with no signal only checks).
+/// True when the cgroup's supervisor no longer exists.
 fn gone(pid: Pid) -> bool {
-    matches!(kill(pid, None), Err(nix::errno::Errno::ESRCH))
+    u32::try_from(pid.as_raw()).is_ok_and(|pid| !is_alive(pid))
 }
 
 /// Remove every `cratebox/<pid>-<n>` cgroup, in every hierarchy, whose

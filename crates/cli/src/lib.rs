@@ -12,9 +12,11 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Args;
 use cratebox_cgroups::limits::{self, Limits};
-use cratebox_runtime::RunError;
+use cratebox_runtime::{EngineError, RunError};
 use cratebox_sandbox::idmap::DEFAULT_USERNS_RANGE;
-use cratebox_sandbox::{ContainerCommand, ContainerConfig, ContainerError, Namespaces};
+use cratebox_sandbox::{
+    ContainerCommand, ContainerConfig, ContainerError, Namespaces, UserNamespace,
+};
 
 /// The arguments every chapter takes: where the root file system is, and
 /// what to run in it.
@@ -74,6 +76,19 @@ pub struct IsolationArgs {
 }
 
 impl IsolationArgs {
+    /// `--userns` as the sandbox names it.
+    pub fn user_namespace(&self) -> UserNamespace {
+        UserNamespace::from_flag(self.userns)
+    }
+
+    /// The hostname and user namespace, as the runtime takes them.
+    pub fn isolation(&self) -> cratebox_runtime::layered::Isolation {
+        cratebox_runtime::layered::Isolation {
+            hostname: self.hostname.clone(),
+            user_namespace: self.user_namespace(),
+        }
+    }
+
     /// The container to run: `command` in `rootfs`, in every namespace.
     /// (The hostname is checked by `spawn`; the chapters also check it
     /// first thing, so a typo costs nothing, not even the root check.)
@@ -83,7 +98,7 @@ impl IsolationArgs {
         Ok(ContainerConfig {
             rootfs,
             hostname: self.hostname.clone(),
-            namespaces: Namespaces::all(self.userns),
+            namespaces: Namespaces::all(self.user_namespace()),
             id_range: DEFAULT_USERNS_RANGE,
             command,
             overlay: None,
@@ -190,6 +205,7 @@ pub fn one_line(error: &anyhow::Error) -> String {
     line
 }
 
+// ANCHOR: exit_with
 /// Run `body` and exit the way a container engine does: with the
 /// container's exit code, or after one line on stderr with 125 (our own
 /// failure), 126 (command not runnable) or 127 (command not found).
@@ -198,14 +214,27 @@ pub fn exit_with(program: &str, body: impl FnOnce() -> anyhow::Result<i32>) -> !
         Ok(code) => std::process::exit(code),
         Err(error) => {
             eprintln!("{program}: {}", one_line(&error));
-            let code = if let Some(error) = error.downcast_ref::<ContainerError>() {
-                error.exit_code()
-            } else if let Some(error) = error.downcast_ref::<RunError>() {
-                error.exit_code()
-            } else {
-                cratebox_sandbox::report::SETUP_FAILED
-            };
-            std::process::exit(code)
+            std::process::exit(exit_code_of(&error))
         }
     }
+}
+// ANCHOR_END: exit_with
+
+/// The exit code an error stands for: the first error in the chain that
+/// knows one (a context added on the way does not hide it), else 125.
+pub fn exit_code_of(error: &anyhow::Error) -> i32 {
+    error
+        .chain()
+        .find_map(|cause| {
+            if let Some(error) = cause.downcast_ref::<ContainerError>() {
+                Some(error.exit_code())
+            } else if let Some(error) = cause.downcast_ref::<RunError>() {
+                Some(error.exit_code())
+            } else {
+                cause
+                    .downcast_ref::<EngineError>()
+                    .map(EngineError::exit_code)
+            }
+        })
+        .unwrap_or(cratebox_sandbox::report::SETUP_FAILED)
 }

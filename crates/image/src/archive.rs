@@ -52,7 +52,7 @@ pub fn save(store: &Store, image: &Image, out: &Path) -> Result<(), StoreError> 
         });
         add("index.json", index.to_string().as_bytes())?;
         let mut blobs = vec![image.manifest_digest.clone(), image.id().parse()?];
-        blobs.extend(image.layers()?.into_iter().map(|(blob, _)| blob));
+        blobs.extend(image.layers()?.into_iter().map(|layer| layer.blob));
         for blob in blobs {
             let path = store.blob_path(&blob);
             tar.append_path_with_name(&path, format!("blobs/sha256/{}", blob.hex()))

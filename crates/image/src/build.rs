@@ -8,14 +8,16 @@
 //! base's layers in a new manifest. The base is not touched: images are
 //! immutable, and both share the base's layer blobs.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::fs::{self, File};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use oci_spec::image::ImageConfiguration;
 use serde_json::{json, Value};
 
+use crate::diff::write_layer;
 use crate::digest::{Digest, HashingReader};
+use crate::new_image::{Layer, NewImage};
 use crate::reference::Reference;
 use crate::store::{io_error, Image, Store, StoreError};
 
@@ -112,58 +114,46 @@ pub fn add_layer(
     created_by: &str,
     reference: &Reference,
 ) -> Result<Image, StoreError> {
-    let json_error = |why: String| StoreError::BadJson {
-        what: "config",
-        digest: String::new(),
-        why,
+    let mut image = match base {
+        Some(base) => NewImage::of(store, base)?,
+        None => NewImage::root_filesystem(),
     };
-    let mut config: Value = match base {
-        Some(base) => serde_json::to_value(&base.config).map_err(|e| json_error(e.to_string()))?,
-        None => json!({
-            "architecture": "amd64",
-            "os": "linux",
-            "config": {
-                "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                "Cmd": ["/bin/sh"],
-            },
-            "rootfs": { "type": "layers", "diff_ids": [] },
-            "history": [],
-        }),
-    };
-    let created = now();
-    config["created"] = json!(created);
-    push(
-        &mut config["rootfs"]["diff_ids"],
-        json!(layer.diff_id.as_str()),
-    );
-    push(
-        &mut config["history"],
-        json!({ "created": created, "created_by": created_by }),
-    );
-    let mut layers: Vec<Value> = match base {
-        Some(base) => serde_json::to_value(base.manifest.layers())
-            .map_err(|e| json_error(e.to_string()))?
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    layers.push(json!({
-        "mediaType": if layer.gzip { LAYER_TAR_GZIP } else { LAYER_TAR },
-        "digest": layer.blob.as_str(),
-        "size": layer.size,
-    }));
-    let written = write_image(store, &config, layers)?;
+    image.add_layer(Some(Layer::from(layer)), created_by);
+    let written = image.write(store)?.clone();
     store.tag(reference, &written.manifest, written.manifest_size)?;
     store.image(reference.clone(), written.manifest)
 }
 // ANCHOR_END: add_layer
 
+// ANCHOR: store_layer_dir
+/// Turn a directory in overlayfs's upper-dir form (a container's changes,
+/// or a build step's files) into a layer blob in the store: written out as
+/// a tar at `temp` (removed afterwards, whatever happens), then stored.
+pub fn store_layer_dir(store: &Store, dir: &Path, temp: &Path) -> Result<LayerFile, StoreError> {
+    let stored = (|| {
+        let file = File::create(temp).map_err(io_error("cannot create", temp))?;
+        let mut writer = BufWriter::new(file);
+        write_layer(dir, &mut writer).map_err(|source| StoreError::Layer {
+            dir: dir.to_path_buf(),
+            source: Box::new(source),
+        })?;
+        writer.flush().map_err(io_error("cannot write", temp))?;
+        drop(writer);
+        store_layer_file(store, temp)
+    })();
+    let _ = fs::remove_file(temp);
+    stored
+}
+// ANCHOR_END: store_layer_dir
+
 /// What [`write_image`] stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
+    /// The manifest's digest: what a name points at.
     pub manifest: Digest,
+    /// The manifest's size, for the index entry that names it.
     pub manifest_size: u64,
+    /// The config's digest: the image ID.
     pub config: Digest,
 }
 

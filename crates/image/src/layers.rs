@@ -23,7 +23,7 @@ use thiserror::Error;
 
 use crate::chain::chain_ids;
 use crate::digest::{Digest, HashingReader};
-use crate::store::{Image, Store, StoreError};
+use crate::store::{Image, LayerDigests, Store, StoreError};
 
 /// Why a layer could not be made ready.
 #[derive(Debug, Error)]
@@ -98,19 +98,19 @@ impl LayerCache {
         self.ensure_layers(store, &image.layers()?)
     }
 
-    /// [`LayerCache::ensure`] for a list of (blob, diff_id), base first: an
-    /// image that has no name yet, like a build's intermediate ones.
+    /// [`LayerCache::ensure`] for a list of layers, base first: an image
+    /// that has no name yet, like a build's intermediate ones.
     pub fn ensure_layers(
         &self,
         store: &Store,
-        layers: &[(Digest, Digest)],
+        layers: &[LayerDigests],
     ) -> Result<Vec<PathBuf>, LayerError> {
-        let diff_ids: Vec<Digest> = layers.iter().map(|(_, d)| d.clone()).collect();
+        let diff_ids: Vec<Digest> = layers.iter().map(|l| l.diff_id.clone()).collect();
         let mut dirs = Vec::new();
-        for ((blob, diff_id), chain_id) in layers.iter().zip(chain_ids(&diff_ids)) {
+        for (layer, chain_id) in layers.iter().zip(chain_ids(&diff_ids)) {
             let dir = self.dir(&chain_id);
             if !dir.is_dir() {
-                self.unpack(store, blob, diff_id, &chain_id)?;
+                self.unpack(store, &layer.blob, &layer.diff_id, &chain_id)?;
             }
             dirs.push(dir);
         }
@@ -209,6 +209,6 @@ impl LayerCache {
 
 /// The chain IDs of an image's layers: what keeps their directories alive.
 pub fn chain_ids_of(image: &Image) -> Result<Vec<Digest>, StoreError> {
-    let diff_ids: Vec<Digest> = image.layers()?.into_iter().map(|(_, d)| d).collect();
+    let diff_ids: Vec<Digest> = image.layers()?.into_iter().map(|l| l.diff_id).collect();
     Ok(chain_ids(&diff_ids))
 }

@@ -12,6 +12,8 @@
 //! | [`reference`] | `name:tag` |
 //! | [`store`] | the OCI layout: `oci-layout`, `index.json`, `blobs/sha256/...` |
 //! | [`build`] | a new image: a base's layers plus one (import, commit) |
+//! | [`new_image`] | an image being made: config edits, layers added, written to the store |
+//! | [`platform`] | which architecture and OS an image is for, in OCI's names |
 //! | [`chain`] | chain IDs: the key of a layer *on top of* its parents |
 //! | [`changeset`] | the spec's rules for applying a layer to a tree, pure |
 //! | [`layers`] | each layer unpacked once, by chain ID, shared |
@@ -27,7 +29,9 @@ pub mod changeset;
 pub mod diff;
 pub mod digest;
 pub mod layers;
+pub mod new_image;
 pub mod overlay;
+pub mod platform;
 pub mod reference;
 pub mod store;
 pub mod unpack;

@@ -4,10 +4,12 @@
 //! $CRATEBOX_ROOT/oci/
 //! ├── oci-layout          {"imageLayoutVersion":"1.0.0"}
 //! ├── index.json          every name:tag → the digest of its manifest
-//! └── blobs/sha256/
-//!     ├── 3f2a…           a manifest (JSON): config + layers
-//!     ├── 9c1e…           a config (JSON): how to run, diff_ids, history
-//!     └── 77b0…           a layer (tar or tar+gzip)
+//! ├── blobs/sha256/
+//! │   ├── 3f2a…           a manifest (JSON): config + layers
+//! │   ├── 9c1e…           a config (JSON): how to run, diff_ids, history
+//! │   └── 77b0…           a layer (tar or tar+gzip)
+//! └── gc-roots/build-cache/
+//!     └── 5d4c…           an image kept without a name (see Store::keep)
 //! ```
 //!
 //! This is the same layout skopeo, umoci and podman read and write, so any
@@ -74,6 +76,15 @@ pub enum StoreError {
     /// A digest string that is not one.
     #[error(transparent)]
     BadDigest(#[from] BadDigest),
+    /// A directory could not be written out as a layer.
+    #[error("cannot make a layer of {dir}: {source}")]
+    Layer {
+        /// The directory.
+        dir: PathBuf,
+        /// Why (boxed: the diff module's error carries a path of its own).
+        #[source]
+        source: Box<crate::diff::DiffError>,
+    },
 }
 
 /// A closure turning an io::Error into a [`StoreError::Io`] naming `path`.
@@ -107,9 +118,21 @@ pub struct Image {
     pub config: ImageConfiguration,
 }
 
+/// One layer as an image lists it: the blob its manifest names (what is
+/// stored, maybe compressed) and the diff_id its config names (what the
+/// blob unpacks to). Neither alone is enough: the blob is what to read,
+/// the diff_id is what chain IDs and the unpacked layers are keyed by.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LayerDigests {
+    /// The digest of the blob in the store.
+    pub blob: Digest,
+    /// The digest of the uncompressed tar.
+    pub diff_id: Digest,
+}
+
 impl Image {
-    /// The layers, base first, as (blob digest, diff_id).
-    pub fn layers(&self) -> Result<Vec<(Digest, Digest)>, StoreError> {
+    /// The layers, base first.
+    pub fn layers(&self) -> Result<Vec<LayerDigests>, StoreError> {
         let diff_ids = self.config.rootfs().diff_ids();
         if diff_ids.len() != self.manifest.layers().len() {
             return Err(StoreError::BadJson {
@@ -126,7 +149,12 @@ impl Image {
             .layers()
             .iter()
             .zip(diff_ids)
-            .map(|(layer, diff_id)| Ok((layer.digest().to_string().parse()?, diff_id.parse()?)))
+            .map(|(layer, diff_id)| {
+                Ok(LayerDigests {
+                    blob: layer.digest().to_string().parse()?,
+                    diff_id: diff_id.parse()?,
+                })
+            })
             .collect()
     }
 
@@ -137,6 +165,11 @@ impl Image {
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The directory, inside the layout, of images kept without a name. The
+/// OCI layout allows files of its own beside `blobs/` and `index.json`;
+/// other tools ignore it.
+const ROOTS_DIR: &str = "gc-roots";
 
 impl Store {
     /// Open the layout at `root`, creating an empty one if there is none.
@@ -426,33 +459,87 @@ impl Store {
         })
     }
 
+    /// Where the images kept without a name by `owner` are listed.
+    fn roots_dir(&self, owner: &str) -> PathBuf {
+        self.root.join(ROOTS_DIR).join(owner)
+    }
+
+    /// Keep the image with manifest `manifest` from [`Store::gc`] although
+    /// it has no name, on behalf of `owner` (e.g. `build-cache`): one empty
+    /// file, `gc-roots/OWNER/HEX`. The store never reads what the owner
+    /// keeps them for.
+    pub fn keep(&self, owner: &str, manifest: &Digest) -> Result<(), StoreError> {
+        let dir = self.roots_dir(owner);
+        fs::create_dir_all(&dir).map_err(io_error("cannot create", &dir))?;
+        let path = dir.join(manifest.hex());
+        File::create(&path).map_err(io_error("cannot create", &path))?;
+        Ok(())
+    }
+
+    /// Stop keeping every image `owner` kept; returns how many there were.
+    /// Their blobs go at the next [`Store::gc`], unless a name or another
+    /// owner still reaches them.
+    pub fn release_all(&self, owner: &str) -> Result<usize, StoreError> {
+        let dir = self.roots_dir(owner);
+        let count = self.kept_by(owner).len();
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(count),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(io_error("cannot remove", &dir)(e)),
+        }
+    }
+
+    /// The manifests `owner` keeps.
+    fn kept_by(&self, owner: &str) -> Vec<Digest> {
+        fs::read_dir(self.roots_dir(owner))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                format!("sha256:{}", entry.file_name().to_string_lossy())
+                    .parse()
+                    .ok()
+            })
+            .collect()
+    }
+
+    /// Every image that [`Store::gc`] keeps: the named ones, then those
+    /// kept without a name (by any owner) whose blobs are all still here.
+    pub fn reachable(&self) -> Result<Vec<Image>, StoreError> {
+        let mut images = Vec::new();
+        for (reference, manifest) in self.list()? {
+            images.push(self.image(reference, manifest)?);
+        }
+        let owners = fs::read_dir(self.root.join(ROOTS_DIR))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned());
+        for owner in owners {
+            let unnamed = Reference {
+                name: owner.clone(),
+                tag: "kept".into(),
+            };
+            for manifest in self.kept_by(&owner) {
+                if let Ok(image) = self.image(unnamed.clone(), manifest) {
+                    images.push(image);
+                }
+            }
+        }
+        Ok(images)
+    }
+
     // ANCHOR: gc
-    /// Delete every blob that neither a name nor one of the manifests in
-    /// `roots` reaches (through manifest, config and layers). Returns the
-    /// digests removed. `roots` are images kept without a name, like the
-    /// build cache's; one whose blobs are already gone is skipped.
-    pub fn gc(&self, roots: &[Digest]) -> Result<Vec<Digest>, StoreError> {
+    /// Delete every blob that no image in [`Store::reachable`] reaches
+    /// through its manifest, config and layers. Returns the digests removed.
+    pub fn gc(&self) -> Result<Vec<Digest>, StoreError> {
         let _lock = self.lock()?;
         let mut keep = BTreeSet::new();
-        let mut reach = |image: &Image| -> Result<(), StoreError> {
+        for image in self.reachable()? {
             keep.insert(image.manifest_digest.clone());
-            keep.insert(image.manifest.config().digest().to_string().parse()?);
-            for (blob, _) in image.layers()? {
-                keep.insert(blob);
-            }
-            Ok(())
-        };
-        for (reference, manifest) in self.list()? {
-            reach(&self.image(reference, manifest)?)?;
-        }
-        let unnamed: Reference = "unnamed:latest".parse().map_err(|_| StoreError::BadJson {
-            what: "reference",
-            digest: String::new(),
-            why: "unnamed:latest".into(),
-        })?;
-        for manifest in roots {
-            if let Ok(image) = self.image(unnamed.clone(), manifest.clone()) {
-                reach(&image)?;
+            keep.insert(image.id().parse()?);
+            for layer in image.layers()? {
+                keep.insert(layer.blob);
             }
         }
         let dir = self.root.join("blobs/sha256");

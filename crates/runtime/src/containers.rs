@@ -16,8 +16,11 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use cratebox_sandbox::process::is_alive;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::layered::WritableLayer;
 
 /// What happened to a container, as `ps -a` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,9 +64,7 @@ impl Record {
     /// crash or a kill -9): such a container ended, with an unknown code.
     pub fn live_status(&self) -> Status {
         match self.status {
-            Status::Running { pid } if !Path::new(&format!("/proc/{pid}")).exists() => {
-                Status::Exited { code: -1 }
-            }
+            Status::Running { pid } if !is_alive(pid) => Status::Exited { code: -1 },
             ref other => other.clone(),
         }
     }
@@ -75,6 +76,14 @@ pub enum ContainerStoreError {
     /// No container with that name or id.
     #[error("no container {0}: see `ps -a`")]
     NotFound(String),
+    /// An id prefix that more than one container's id starts with.
+    #[error("{prefix} matches {count} containers: give more of the id, or the name")]
+    Ambiguous {
+        /// What was given.
+        prefix: String,
+        /// How many matched.
+        count: usize,
+    },
     /// Name already taken.
     #[error(
         "the name {0} is already used by a container: pick another with --name, or `rm` that one"
@@ -115,17 +124,6 @@ pub struct Containers {
     root: PathBuf,
 }
 
-/// The directories of one container.
-#[derive(Debug, Clone)]
-pub struct Dirs {
-    /// Its changes.
-    pub upper: PathBuf,
-    /// overlayfs's scratch space.
-    pub work: PathBuf,
-    /// The mount point of its root.
-    pub merged: PathBuf,
-}
-
 impl Containers {
     /// The directory at `root`, created if missing.
     pub fn open(root: &Path) -> Result<Containers, ContainerStoreError> {
@@ -135,14 +133,9 @@ impl Containers {
         })
     }
 
-    /// A container's directories.
-    pub fn dirs(&self, id: &str) -> Dirs {
-        let dir = self.root.join(id);
-        Dirs {
-            upper: dir.join("upper"),
-            work: dir.join("work"),
-            merged: dir.join("merged"),
-        }
+    /// A container's writable layer: its upper, work and merged dirs.
+    pub fn dirs(&self, id: &str) -> WritableLayer {
+        WritableLayer::at(&self.root.join(id))
     }
 
     // ANCHOR: create
@@ -175,9 +168,7 @@ impl Containers {
             status: Status::Created,
         };
         let dirs = self.dirs(&id);
-        for dir in [&dirs.upper, &dirs.work, &dirs.merged] {
-            fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
-        }
+        dirs.create().map_err(io_err("cannot create", &dirs.dir))?;
         self.save(&record)?;
         Ok(record)
     }
@@ -217,16 +208,24 @@ impl Containers {
         Ok(records)
     }
 
-    /// Find a container by name, full id or id prefix.
+    /// Find a container by name, full id or id prefix (a name wins over
+    /// a prefix, as in docker; a prefix of several ids is an error).
     pub fn find(&self, key: &str) -> Result<Record, ContainerStoreError> {
         let records = self.list()?;
+        if let Some(named) = records.iter().find(|r| r.name == key || r.id == key) {
+            return Ok(named.clone());
+        }
         let matches: Vec<&Record> = records
             .iter()
-            .filter(|r| r.name == key || (key.len() >= 4 && r.id.starts_with(key)))
+            .filter(|r| !key.is_empty() && r.id.starts_with(key))
             .collect();
         match matches.as_slice() {
             [one] => Ok((*one).clone()),
-            _ => Err(ContainerStoreError::NotFound(key.to_string())),
+            [] => Err(ContainerStoreError::NotFound(key.to_string())),
+            several => Err(ContainerStoreError::Ambiguous {
+                prefix: key.to_string(),
+                count: several.len(),
+            }),
         }
     }
 

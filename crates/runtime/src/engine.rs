@@ -6,29 +6,30 @@
 //! ├── oci/         the image store (an OCI image layout)
 //! ├── layers/      each layer unpacked once, by chain ID
 //! ├── containers/  one directory per container: record, upper, work, merged
-//! ├── build-cache/ chapter 5's build cache: one file per step, naming an image
 //! └── demo/        the demo root file system, imported as demo:latest
 //! ```
+//!
+//! Chapter 5's builder keeps its own files beside these (its cache and
+//! scratch space); the engine never reads them. What the builder needs
+//! kept from garbage collection it tells the store ([`Store::keep`]).
 
 use std::collections::BTreeSet;
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use cratebox_cgroups::Limits;
-use cratebox_image::build::{add_layer, store_layer_file};
+use cratebox_image::build::{add_layer, store_layer_dir, store_layer_file};
 use cratebox_image::digest::Digest;
 use cratebox_image::layers::{chain_ids_of, LayerCache};
-use cratebox_image::overlay::overlay_options;
 use cratebox_image::reference::Reference;
 use cratebox_image::store::{Image, Store};
-use cratebox_sandbox::idmap::DEFAULT_USERNS_RANGE;
-use cratebox_sandbox::{ContainerCommand, ContainerConfig, Namespaces};
+use cratebox_sandbox::ContainerCommand;
 
 use crate::containers::{Containers, Record, Status};
-use crate::{run_limited, RunOutcome};
-
-/// Any failure of an engine command, as one line for the user.
-pub type EngineError = Box<dyn std::error::Error + Send + Sync>;
+use crate::demo::DEMO_IMAGE;
+use crate::error::EngineError;
+use crate::layered::{run_on_layers, Isolation};
+use crate::RunOutcome;
 
 /// The state directories, opened.
 #[derive(Debug, Clone)]
@@ -43,24 +44,19 @@ pub struct Engine {
 }
 
 /// How to run a container from an image.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunRequest {
     /// `--name`.
     pub name: Option<String>,
     /// `--rm`: remove the container when it ends.
     pub remove: bool,
-    /// Hostname inside.
-    pub hostname: String,
-    /// `--userns`.
-    pub userns: bool,
+    /// Hostname and user namespace (chapter 2's options).
+    pub isolation: Isolation,
     /// The command; empty means the image's Entrypoint + Cmd.
     pub command: Vec<String>,
     /// Chapter 3's limits.
     pub limits: Limits,
 }
-
-/// The name the demo image gets in the store.
-pub const DEMO_IMAGE: &str = "demo:latest";
 
 impl Engine {
     /// Open (and create) the state under `state_root`.
@@ -78,31 +74,11 @@ impl Engine {
         &self.state_root
     }
 
-    /// Make sure `demo:latest` exists: the demo root file system of chapter
-    /// 1, imported as a one-layer image the first time it is needed.
-    pub fn ensure_demo(&self) -> Result<(), EngineError> {
-        let demo: Reference = DEMO_IMAGE.parse()?;
-        if self.store.resolve(&demo).is_ok() {
-            return Ok(());
-        }
-        let rootfs = cratebox_demo_image::ensure(&self.state_root)?;
-        let tar_path = self
-            .state_root
-            .join(format!(".demo-{}.tar", std::process::id()));
-        let result = (|| {
-            tar_directory(&rootfs, &tar_path)?;
-            let layer = store_layer_file(&self.store, &tar_path)?;
-            add_layer(
-                &self.store,
-                None,
-                &layer,
-                "cratebox demo image (from the host)",
-                &demo,
-            )?;
-            Ok(())
-        })();
-        let _ = fs::remove_file(&tar_path);
-        result
+    /// A path for a temporary file of this process under the state root
+    /// (on the store's file system, so it can be renamed into it).
+    pub fn temp_path(&self, what: &str) -> PathBuf {
+        self.state_root
+            .join(format!(".{what}-{}.tar", std::process::id()))
     }
 
     // ANCHOR: import
@@ -142,7 +118,7 @@ impl Engine {
                 self.store
                     .image(reference, digest)
                     .and_then(|image| image.layers())
-                    .map(|layers| layers.iter().any(|(b, _)| b == blob))
+                    .map(|layers| layers.iter().any(|layer| layer.blob == *blob))
                     .unwrap_or(true)
             });
         if !used {
@@ -178,6 +154,9 @@ impl Engine {
     /// `run IMAGE [COMMAND]`: unpack what is not unpacked yet, make a
     /// container (a record and an empty writable layer), and run it with
     /// the image's layers joined under its upper dir by overlayfs.
+    ///
+    /// The record keeps the exit code, also when the command could not
+    /// start (127: not found, 126: not executable, 125: our failure).
     pub fn run(
         &self,
         image_name: &str,
@@ -192,31 +171,31 @@ impl Engine {
             image.manifest_digest.as_str(),
             command.clone(),
         )?;
-        let dirs = self.containers.dirs(&record.id);
         let mut container_command = ContainerCommand::new(command);
         for (key, value) in env {
             container_command.set_env(&key, &value);
         }
-        container_command.set_env("HOSTNAME", &request.hostname);
+        container_command.set_env("HOSTNAME", &request.isolation.hostname);
         // The image's WORKDIR and USER, as docker applies them.
         let config = image.config.config().clone().unwrap_or_default();
         container_command.cwd = config.working_dir().clone();
         container_command.user = config.user().clone();
-        let config = ContainerConfig {
-            rootfs: dirs.merged.clone(),
-            hostname: request.hostname.clone(),
-            namespaces: Namespaces::all(request.userns),
-            id_range: DEFAULT_USERNS_RANGE,
-            command: container_command,
-            overlay: Some(overlay_options(&lowers, &dirs.upper, &dirs.work)),
-        };
         record.status = Status::Running {
             pid: std::process::id(),
         };
         self.containers.save(&record)?;
-        let ran = run_limited(&config, &request.limits);
+        let ran = run_on_layers(
+            &lowers,
+            &self.containers.dirs(&record.id),
+            container_command,
+            &request.isolation,
+            &request.limits,
+        );
         record.status = Status::Exited {
-            code: ran.as_ref().map(|o| o.code).unwrap_or(125),
+            code: match &ran {
+                Ok(outcome) => outcome.code,
+                Err(error) => error.exit_code(),
+            },
         };
         if request.remove {
             self.containers.remove(&record)?;
@@ -227,55 +206,23 @@ impl Engine {
     }
     // ANCHOR_END: run
 
-    /// Where chapter 5's build cache lives: one file per cached step,
-    /// holding the manifest digest of the (unnamed) image the step made.
-    pub fn build_cache_dir(&self) -> PathBuf {
-        self.state_root.join("build-cache")
-    }
-
-    /// The images the build cache points at. `rmi` keeps their blobs, so
-    /// removing one image does not empty the cache of every other build;
-    /// [`Engine::prune_build_cache`] lets them go.
-    fn build_cache_roots(&self) -> Vec<Digest> {
-        fs::read_dir(self.build_cache_dir())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|entry| fs::read_to_string(entry.path()).ok())
-            .filter_map(|text| text.trim().parse().ok())
-            .collect()
-    }
-
-    /// Forget the build cache, then delete every blob and unpacked layer
-    /// no named image uses. Returns how many cache entries went, and the
-    /// blobs removed.
-    pub fn prune_build_cache(&self) -> Result<(usize, Vec<Digest>), EngineError> {
-        let mut entries = 0;
-        if let Ok(dir) = fs::read_dir(self.build_cache_dir()) {
-            for entry in dir.flatten() {
-                fs::remove_file(entry.path())?;
-                entries += 1;
-            }
-        }
-        let removed = self.store.gc(&[])?;
-        self.gc_layers()?;
-        Ok((entries, removed))
-    }
-
-    /// Remove unpacked layers that no named image uses.
-    fn gc_layers(&self) -> Result<(), EngineError> {
-        let mut keep = BTreeSet::new();
-        for (other, digest) in self.store.list()? {
-            keep.extend(chain_ids_of(&self.store.image(other, digest)?)?);
-        }
-        self.layers.gc(&keep)?;
-        Ok(())
+    /// The image a container was made from.
+    fn image_of(&self, record: &Record) -> Result<Image, EngineError> {
+        let damaged = |why: String| EngineError::DamagedRecord {
+            container: record.name.clone(),
+            why,
+        };
+        let reference: Reference = record.image.parse().map_err(|e| damaged(format!("{e}")))?;
+        let digest: Digest = record
+            .image_digest
+            .parse()
+            .map_err(|e| damaged(format!("{e}")))?;
+        Ok(self.store.image(reference, digest)?)
     }
 
     /// The lower directories of a container's image.
     pub fn lowers_of(&self, record: &Record) -> Result<Vec<PathBuf>, EngineError> {
-        let reference: Reference = record.image.parse()?;
-        let image = self.store.image(reference, record.image_digest.parse()?)?;
+        let image = self.image_of(record)?;
         Ok(self.layers.ensure(&self.store, &image)?)
     }
 
@@ -284,28 +231,17 @@ impl Engine {
     /// more layer on top of its image's — A+B+C+nginx.
     pub fn commit(&self, container: &str, reference: &Reference) -> Result<Image, EngineError> {
         let record = self.containers.find(container)?;
-        let base = self
-            .store
-            .image(record.image.parse()?, record.image_digest.parse()?)?;
+        let base = self.image_of(&record)?;
         let upper = self.containers.dirs(&record.id).upper;
-        let tar_path = self
-            .state_root
-            .join(format!(".commit-{}.tar", std::process::id()));
-        let result = (|| {
-            let file = File::create(&tar_path)?;
-            cratebox_image::diff::write_layer(&upper, std::io::BufWriter::new(file))?;
-            let layer = store_layer_file(&self.store, &tar_path)?;
-            let note = format!("commit {} ({})", record.name, record.command.join(" "));
-            Ok(add_layer(
-                &self.store,
-                Some(&base),
-                &layer,
-                &note,
-                reference,
-            )?)
-        })();
-        let _ = fs::remove_file(&tar_path);
-        result
+        let layer = store_layer_dir(&self.store, &upper, &self.temp_path("commit"))?;
+        let note = format!("commit {} ({})", record.name, record.command.join(" "));
+        Ok(add_layer(
+            &self.store,
+            Some(&base),
+            &layer,
+            &note,
+            reference,
+        )?)
     }
     // ANCHOR_END: commit
 
@@ -321,19 +257,30 @@ impl Engine {
             .into_iter()
             .find(|c| c.image_digest == image.manifest_digest.as_str())
         {
-            return Err(format!(
-                "image {reference} is used by container {} ({}): `rm` it first",
-                user.name,
-                &user.id[..12]
-            )
-            .into());
+            return Err(EngineError::ImageInUse {
+                image: reference,
+                container: user.name,
+                id: user.id[..12].to_string(),
+            });
         }
         self.store.untag(&reference)?;
-        let removed = self.store.gc(&self.build_cache_roots())?;
-        self.gc_layers()?;
+        let removed = self.collect_garbage()?;
         Ok((reference, removed))
     }
     // ANCHOR_END: remove_image
+
+    /// Delete every blob and unpacked layer that no image the store keeps
+    /// (by name, or kept unnamed by the builder) uses. Returns the blobs
+    /// removed.
+    pub fn collect_garbage(&self) -> Result<Vec<Digest>, EngineError> {
+        let removed = self.store.gc()?;
+        let mut keep = BTreeSet::new();
+        for image in self.store.reachable()? {
+            keep.extend(chain_ids_of(&image)?);
+        }
+        self.layers.gc(&keep)?;
+        Ok(removed)
+    }
 }
 
 /// The command and environment to run: the one given, else the image's
@@ -363,31 +310,13 @@ pub fn command_for(image: &Image, given: &[String]) -> (Vec<String>, Vec<(String
     (command, env)
 }
 
-/// Tar a directory tree (symlinks as symlinks, sorted, paths relative).
-fn tar_directory(dir: &Path, out: &Path) -> std::io::Result<()> {
-    let mut builder = tar::Builder::new(std::io::BufWriter::new(File::create(out)?));
-    builder.follow_symlinks(false);
-    fn walk(
-        builder: &mut tar::Builder<std::io::BufWriter<File>>,
-        root: &Path,
-        dir: &Path,
-    ) -> std::io::Result<()> {
-        let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let path = entry.path();
-            let name = path.strip_prefix(root).map_err(std::io::Error::other)?;
-            builder.append_path_with_name(&path, name)?;
-            if entry.file_type()?.is_dir() {
-                walk(builder, root, &path)?;
-            }
-        }
-        Ok(())
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn images_and_containers_agree_on_the_default_path() {
+        assert_eq!(
+            cratebox_image::new_image::DEFAULT_PATH,
+            cratebox_sandbox::command::DEFAULT_PATH
+        );
     }
-    walk(&mut builder, dir, dir)?;
-    builder
-        .into_inner()?
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()
 }

@@ -9,11 +9,25 @@
 //! remove cgroup ◄── read stats ◄────────────────────── wait for the command ◄───┘
 //! ```
 //!
-//! Chapter 3 is where it begins; chapter 4 adds [`containers`], each a
-//! writable layer over an image; later chapters add the network.
+//! Chapter 3 is where it begins; chapter 4 adds images and containers;
+//! later chapters add the network.
+//!
+//! | file | what | chapter |
+//! |---|---|---|
+//! | `lib.rs` | [`run_limited`]: a container in a cgroup, start to end; [`explain`] | 3 |
+//! | [`layered`] | [`layered::run_on_layers`]: a command on an image's layers, for `run` and a build's `RUN` | 4 |
+//! | [`containers`] | container records and their writable layers | 4 |
+//! | [`engine`] | the state root: images, unpacked layers, containers; run, commit, rmi | 4 |
+//! | [`demo`] | the demo root file system as the image `demo:latest` | 4 |
+//! | [`error`] | [`EngineError`]: every engine failure, with its exit code | 4 |
 
 pub mod containers;
+pub mod demo;
 pub mod engine;
+pub mod error;
+pub mod layered;
+
+pub use error::EngineError;
 
 use cratebox_cgroups::{create, unique_name, Cgroup, CgroupError, Hierarchies, Limits, Stats};
 use cratebox_sandbox::{spawn, ContainerConfig, ContainerError};
@@ -37,6 +51,15 @@ pub enum RunError {
     /// Starting the container failed.
     #[error(transparent)]
     Container(#[from] ContainerError),
+    /// Preparing the directories the container needs failed.
+    #[error("cannot prepare {path}: {source}")]
+    Prepare {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl RunError {
@@ -45,7 +68,9 @@ impl RunError {
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Container(error) => error.exit_code(),
-            RunError::Cgroup(_) => cratebox_sandbox::report::SETUP_FAILED,
+            RunError::Cgroup(_) | RunError::Prepare { .. } => {
+                cratebox_sandbox::report::SETUP_FAILED
+            }
         }
     }
 }

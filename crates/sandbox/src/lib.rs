@@ -15,6 +15,7 @@
 //! | [`idmap`] | uid and gid maps of a user namespace | 2 |
 //! | [`hostname`], [`network`] | the UTS and network namespaces' first steps | 2 |
 //! | [`init`] | a tiny PID 1 that reaps zombies and forwards signals | 2 |
+//! | [`process`] | whether a process still exists | 3 |
 //!
 //! The pure parts (clone flags, the mount plan, id maps, hostname rules)
 //! return data and are snapshot-tested; the rest performs them and is tested
@@ -32,6 +33,7 @@ pub mod init;
 pub mod mounts;
 pub mod namespaces;
 pub mod network;
+pub mod process;
 pub mod report;
 pub mod rootfs;
 pub mod supervise;
@@ -41,7 +43,7 @@ use thiserror::Error;
 
 pub use command::ContainerCommand;
 pub use container::{run, spawn, ContainerConfig, Spawned};
-pub use namespaces::Namespaces;
+pub use namespaces::{Namespaces, UserNamespace};
 
 /// Why a container could not be run.
 #[derive(Debug, Error)]

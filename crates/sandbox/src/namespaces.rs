@@ -28,9 +28,29 @@ pub struct Namespaces {
     pub user: bool,
 }
 
+/// Whose user ids a container's processes have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserNamespace {
+    /// The host's: root inside is root outside.
+    #[default]
+    Shared,
+    /// Its own (`--userns`): root inside is an unprivileged id outside.
+    Own,
+}
+
+impl UserNamespace {
+    /// From a `--userns` flag.
+    pub fn from_flag(userns: bool) -> UserNamespace {
+        match userns {
+            true => UserNamespace::Own,
+            false => UserNamespace::Shared,
+        }
+    }
+}
+
 impl Namespaces {
-    /// Everything chapter 2 isolates; `user` as asked.
-    pub fn all(user: bool) -> Self {
+    /// Everything chapter 2 isolates, and a user namespace as asked.
+    pub fn all(user: UserNamespace) -> Self {
         Namespaces {
             uts: true,
             pid: true,
@@ -38,7 +58,7 @@ impl Namespaces {
             ipc: true,
             net: true,
             cgroup: true,
-            user,
+            user: user == UserNamespace::Own,
         }
     }
 }
@@ -72,8 +92,8 @@ mod tests {
     fn chapter_two_flags() {
         insta::assert_snapshot!(format!(
             "{:?}\n{:?}",
-            clone_flags(&Namespaces::all(false)),
-            clone_flags(&Namespaces::all(true))
+            clone_flags(&Namespaces::all(UserNamespace::Shared)),
+            clone_flags(&Namespaces::all(UserNamespace::Own))
         ));
     }
 

@@ -422,6 +422,47 @@ pub fn normalize_report(report: &str, host_bounding: &str) -> String {
 }
 // ANCHOR_END: normalize_report
 
+// ANCHOR: exit_codes
+/// The exit codes every chapter program must give, as docker does: the
+/// command's own code; 128 + the signal that killed it; 126 when the
+/// command cannot be executed; 127 when it is not found.
+pub const EXIT_CODE_CASES: [(&str, &[&str], i32); 4] = [
+    ("its own code", &["/bin/sh", "-c", "exit 3"], 3),
+    ("killed by SIGKILL", &["/bin/sh", "-c", "kill -9 $$"], 137),
+    ("not executable", &["/etc/passwd"], 126),
+    ("not found", &["no-such-command"], 127),
+];
+// ANCHOR_END: exit_codes
+
+/// Run `program` with `run_prefix` (e.g. `["run", "--rm", "demo"]`, or
+/// nothing for chapters 1–3) followed by each of [`EXIT_CODE_CASES`], and
+/// `own_failure` (arguments that make the program itself fail, expected to
+/// give 125), and panic listing every case that gave another code. Each
+/// failure must also say why in one line on stderr.
+pub fn assert_exit_codes(env: &TestEnv, program: &str, run_prefix: &[&str], own_failure: &[&str]) {
+    let mut cases: Vec<(&str, Vec<&str>, i32)> = EXIT_CODE_CASES
+        .iter()
+        .map(|(what, command, code)| {
+            let args = run_prefix.iter().chain(command.iter()).copied().collect();
+            (*what, args, *code)
+        })
+        .collect();
+    cases.push(("our own failure", own_failure.to_vec(), 125));
+    let mut wrong = Vec::new();
+    for (what, args, expected) in cases {
+        let out = env.run(program, &args);
+        let lines = out.stderr.lines().count();
+        let one_line = !(125..=127).contains(&expected) || lines == 1;
+        if out.code != expected || !one_line {
+            wrong.push(format!(
+                "{what}: {args:?} gave {} (expected {expected}), stderr: {:?}",
+                out.code, out.stderr
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{program}:\n{}", wrong.join("\n"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use ex01_clone_flags as subject;
 #[path = "../../solutions/01_clone_flags.rs"]
 mod subject;
 
-use cratebox_sandbox::namespaces::{clone_flags, Namespaces};
+use cratebox_sandbox::namespaces::{clone_flags, Namespaces, UserNamespace};
 use subject::{clone_flags_for, NAMES};
 
 /// One line per input: the names, then the flags' Debug form or the error.
@@ -54,13 +54,13 @@ fn agrees_with_the_flags_cratebox_uses() {
     let chapter_two = ["uts", "pid", "mnt", "ipc", "net", "cgroup"];
     assert_eq!(
         clone_flags_for(&chapter_two),
-        Ok(clone_flags(&Namespaces::all(false))),
+        Ok(clone_flags(&Namespaces::all(UserNamespace::Shared))),
         "chapter 2 without --userns"
     );
     let with_user: Vec<&str> = chapter_two.iter().copied().chain(["user"]).collect();
     assert_eq!(
         clone_flags_for(&with_user),
-        Ok(clone_flags(&Namespaces::all(true))),
+        Ok(clone_flags(&Namespaces::all(UserNamespace::Own))),
         "chapter 2 with --userns"
     );
 }

@@ -1,0 +1,168 @@
+//! `ps`, `rm`, `diff`, `commit`: containers, and what they changed.
+
+use clap::Args;
+use cratebox_image::reference::Reference;
+use cratebox_runtime::containers::{Record, Status};
+use cratebox_runtime::engine::Engine;
+
+use crate::table::{self, Column};
+
+/// `ps [-a]`
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers, not only running ones
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+/// `rm CONTAINER...`
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Names or ids
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `commit CONTAINER NAME[:TAG]`
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// Name or id
+    pub container: String,
+    /// NAME[:TAG] for the new image
+    pub name: String,
+}
+
+/// `diff CONTAINER`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Name or id
+    pub container: String,
+}
+
+/// The columns of `ps`, as wide as docker's.
+pub const PS_COLUMNS: [Column; 6] = [
+    Column {
+        title: "CONTAINER ID",
+        width: 14,
+    },
+    Column {
+        title: "IMAGE",
+        width: 16,
+    },
+    Column {
+        title: "COMMAND",
+        width: 24,
+    },
+    Column {
+        title: "CREATED",
+        width: 22,
+    },
+    Column {
+        title: "STATUS",
+        width: 14,
+    },
+    Column {
+        title: "NAMES",
+        width: 0,
+    },
+];
+
+/// A container's STATUS, as `ps` shows it.
+fn status_text(status: &Status) -> String {
+    match status {
+        Status::Created => "Created".to_string(),
+        Status::Running { .. } => "Up".to_string(),
+        Status::Exited { code } if *code < 0 => "Exited (unknown)".to_string(),
+        Status::Exited { code } => format!("Exited ({code})"),
+    }
+}
+
+// ANCHOR: ps_row
+/// One line of `ps`: the command quoted as docker quotes it, each cell cut
+/// to its column on a character boundary.
+pub fn ps_row(record: &Record) -> String {
+    let command = format!("{:?}", record.command.join(" "));
+    table::row(
+        &PS_COLUMNS,
+        &[
+            &record.id[..12.min(record.id.len())],
+            &record.image,
+            &command,
+            &record.created,
+            &status_text(&record.live_status()),
+            &record.name,
+        ],
+    )
+}
+// ANCHOR_END: ps_row
+
+/// `ps`: running containers, or all with `-a`.
+pub fn ps(engine: &Engine, args: PsArgs) -> anyhow::Result<i32> {
+    println!("{}", table::header(&PS_COLUMNS));
+    for record in engine.containers.list()? {
+        let running = matches!(record.live_status(), Status::Running { .. });
+        if args.all || running {
+            println!("{}", ps_row(&record));
+        }
+    }
+    Ok(0)
+}
+
+/// `rm`: each container and its writable layer.
+pub fn rm(engine: &Engine, args: RmArgs) -> anyhow::Result<i32> {
+    for key in args.containers {
+        let record = engine.containers.find(&key)?;
+        engine.containers.remove(&record)?;
+        println!("{key}");
+    }
+    Ok(0)
+}
+
+/// `commit`: print the new image's ID.
+pub fn commit(engine: &Engine, args: CommitArgs) -> anyhow::Result<i32> {
+    let name: Reference = args.name.parse()?;
+    let image = engine.commit(&args.container, &name)?;
+    println!("{}", image.id());
+    Ok(0)
+}
+
+/// `diff`: one line per change, as `docker diff`.
+pub fn diff(engine: &Engine, args: DiffArgs) -> anyhow::Result<i32> {
+    let record = engine.containers.find(&args.container)?;
+    let lowers = engine.lowers_of(&record)?;
+    let upper = engine.containers.dirs(&record.id).upper;
+    for change in cratebox_image::diff::changes(&upper, &lowers)? {
+        println!("{change}");
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(command: &[&str], name: &str) -> Record {
+        Record {
+            id: "0123456789abcdef".repeat(4),
+            name: name.into(),
+            image: "demo:latest".into(),
+            image_digest: String::new(),
+            command: command.iter().map(|s| s.to_string()).collect(),
+            created: "2026-11-29T22:02:14Z".into(),
+            status: Status::Exited { code: 127 },
+        }
+    }
+
+    #[test]
+    fn ps_cuts_commands_on_character_boundaries() {
+        let lines = [
+            table::header(&PS_COLUMNS),
+            ps_row(&record(&["echo", "hello"], "plain")),
+            // "echo aaaaaaaaaaaaaaa€ ...": the old byte cut at 22 fell
+            // inside the euro sign and panicked.
+            ps_row(&record(&["echo", "aaaaaaaaaaaaaaa€€€"], "euro")),
+            ps_row(&record(&["echo", "日本語のテキストです"], "wide")),
+        ];
+        insta::assert_snapshot!(lines.join("\n"));
+    }
+}

@@ -1,0 +1,92 @@
+//! # cratebox-commands: the docker-style subcommands
+//!
+//! From chapter 4 on, the chapter programs speak docker's language:
+//! `run`, `ps`, `images`, `commit`, `build`... The subcommands live here,
+//! once: their clap types, what each does, and the tables they print. A
+//! chapter binary is a thin `main` that picks the sets its chapter offers;
+//! the `cratebox` program offers them all.
+//!
+//! | file | subcommands | chapter |
+//! |---|---|---|
+//! | [`run`] | `run`: a container from an image, with chapter 2's and 3's options | 4 |
+//! | [`containers`] | `ps`, `rm`, `diff`, `commit` | 4 |
+//! | [`images`] | `import`, `images`, `inspect`, `history`, `save`, `load`, `rmi` | 4 |
+//! | [`build`] | `build`, `prune`: images from Dockerfiles | 5 |
+//! | [`table`] | columns measured in terminal cells | 4 |
+
+pub mod build;
+pub mod containers;
+pub mod images;
+pub mod run;
+pub mod table;
+
+use clap::Subcommand;
+use cratebox_runtime::engine::Engine;
+
+pub use build::BuildCommand;
+
+/// Chapter 4's subcommands: images, and containers made from them.
+#[derive(Debug, Subcommand)]
+pub enum EngineCommand {
+    /// Import a root file system tarball (plain or gzipped) as an image
+    Import(images::ImportArgs),
+    /// Run a command in a new container
+    Run(Box<run::RunArgs>),
+    /// List containers
+    Ps(containers::PsArgs),
+    /// Remove containers
+    Rm(containers::RmArgs),
+    /// List images
+    Images,
+    /// Create a new image from a container's changes
+    Commit(containers::CommitArgs),
+    /// Show what a container changed: A added, C changed, D deleted
+    Diff(containers::DiffArgs),
+    /// Show an image's config and layers as JSON
+    Inspect(images::ImageArg),
+    /// Show how an image's layers were made
+    History(images::ImageArg),
+    /// Write an image to an OCI archive
+    Save(images::SaveArgs),
+    /// Load images from an OCI archive
+    Load(images::LoadArgs),
+    /// Remove an image
+    Rmi(images::ImageArg),
+}
+
+// ANCHOR: dispatch
+/// Carry out one subcommand; returns the exit code.
+pub fn dispatch(engine: &Engine, command: EngineCommand) -> anyhow::Result<i32> {
+    match command {
+        EngineCommand::Import(args) => images::import(engine, args),
+        EngineCommand::Run(args) => run::run(engine, *args),
+        EngineCommand::Ps(args) => containers::ps(engine, args),
+        EngineCommand::Rm(args) => containers::rm(engine, args),
+        EngineCommand::Images => images::images(engine),
+        EngineCommand::Commit(args) => containers::commit(engine, args),
+        EngineCommand::Diff(args) => containers::diff(engine, args),
+        EngineCommand::Inspect(args) => images::inspect(engine, args),
+        EngineCommand::History(args) => images::history(engine, args),
+        EngineCommand::Save(args) => images::save(engine, args),
+        EngineCommand::Load(args) => images::load(engine, args),
+        EngineCommand::Rmi(args) => images::rmi(engine, args),
+    }
+}
+// ANCHOR_END: dispatch
+
+/// Open the engine on `$CRATEBOX_ROOT` (default `/var/lib/cratebox`).
+pub fn open_engine() -> anyhow::Result<Engine> {
+    use anyhow::Context;
+    Engine::open(&cratebox_demo_image::state_root()).context("cannot open the image store")
+}
+
+/// The name this program was started as, for messages.
+pub fn program() -> String {
+    std::env::args()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cratebox".into())
+}
