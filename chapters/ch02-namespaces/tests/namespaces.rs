@@ -257,7 +257,7 @@ fn a_failed_setup_step_is_named_and_leaves_nothing() {
         return;
     }
     let env = TestEnv::new();
-    // A rootfs whose /dev is a file: the tmpfs for /dev cannot be mounted.
+    // A rootfs whose /dev is a file: the tmpfs for /dev has nowhere to go.
     let broken = env.state_root().join("broken");
     std::fs::create_dir_all(broken.join("bin")).unwrap();
     std::fs::write(broken.join("dev"), "not a directory").unwrap();
@@ -269,7 +269,11 @@ fn a_failed_setup_step_is_named_and_leaves_nothing() {
             .contains("cannot prepare the container: `mount -t tmpfs"),
         "{out:?}"
     );
-    assert!(out.stderr.contains("/broken/dev` failed"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("/broken/dev`: /dev, a mount point, is not a directory"),
+        "{out:?}"
+    );
     env.finish();
 }
 
