@@ -324,13 +324,10 @@ enum Expect {
 
 /// A path on the host that no container may create.
 fn host_decoy(case: &str) -> PathBuf {
-    PathBuf::from(format!(
-        "/tmp/cratebox-decoy-{case}-{}",
-        std::process::id()
-    ))
+    PathBuf::from(format!("/tmp/cratebox-decoy-{case}-{}", std::process::id()))
 }
 
-/// Hostile mount points in an image: each case replaces one of the
+/// Hostile mount points in a rootfs: each case replaces one of the
 /// directories the mount plan mounts on with a link (or a file).
 fn hostile_mount_points() -> Vec<(&'static str, &'static str, Option<String>, Expect)> {
     let (proc_decoy, sys_decoy) = (host_decoy("proc"), host_decoy("sys"));
@@ -359,10 +356,25 @@ fn hostile_mount_points() -> Vec<(&'static str, &'static str, Option<String>, Ex
             Expect::MountedInside("/etc/pts".into(), "devpts"),
         ),
         // A mount over the whole root is refused.
-        ("to-root", "sys", Some("../../..".into()), Expect::Refused("/sys")),
-        ("to-slash", "proc", Some("/".into()), Expect::Refused("/proc")),
+        (
+            "to-root",
+            "sys",
+            Some("../../..".into()),
+            Expect::Refused("/sys"),
+        ),
+        (
+            "to-slash",
+            "proc",
+            Some("/".into()),
+            Expect::Refused("/proc"),
+        ),
         // A link that never ends, and a file where a directory must be.
-        ("loop", "proc", Some("/proc".into()), Expect::Refused("/proc")),
+        (
+            "loop",
+            "proc",
+            Some("/proc".into()),
+            Expect::Refused("/proc"),
+        ),
         ("file", "proc", None, Expect::Refused("/proc")),
     ]
 }

@@ -69,7 +69,14 @@ fn image_on_demo(env: &TestEnv, name: &str, layers: Vec<Vec<Entry>>) -> Image {
     for (n, entries) in layers.iter().enumerate() {
         layer_tar(&tar, entries);
         let layer = store_layer_file(&store, &tar).unwrap();
-        image = add_layer(&store, Some(&image), &layer, &format!("layer {n}"), &reference).unwrap();
+        image = add_layer(
+            &store,
+            Some(&image),
+            &layer,
+            &format!("layer {n}"),
+            &reference,
+        )
+        .unwrap();
     }
     std::fs::remove_file(&tar).unwrap();
     image
@@ -100,10 +107,14 @@ fn an_image_of_128_layers_runs() {
         .collect();
     let image = image_on_demo(&env, "deep:v1", layers);
     assert_eq!(image.layers().unwrap().len(), 128);
-    let script = "cat /etc/hostname /layers/1 /layers/127; ls /layers/gone 2>/dev/null || echo gone";
+    let script =
+        "cat /etc/hostname /layers/1 /layers/127; ls /layers/gone 2>/dev/null || echo gone";
     let out = env.run(BIN, &["run", "--rm", "deep:v1", "/bin/sh", "-c", script]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.stdout, "cratebox\nlayer 1\nlayer 127\ngone\n", "{out:?}");
+    assert_eq!(
+        out.stdout, "cratebox\nlayer 1\nlayer 127\ngone\n",
+        "{out:?}"
+    );
     env.finish();
 }
 
@@ -134,7 +145,12 @@ fn symlinked_mount_points_in_an_image_stay_inside_its_root() {
             format!("../../../../../../..{}", decoy.display()),
             Ok(format!("  {} proc ", decoy.display())),
         ),
-        ("dev-to-etc", "dev", "/etc".into(), Ok("  /etc/shm tmpfs ".into())),
+        (
+            "dev-to-etc",
+            "dev",
+            "/etc".into(),
+            Ok("  /etc/shm tmpfs ".into()),
+        ),
         ("to-root", "sys", "../../..".into(), Err("/sys")),
     ];
     let mut failures = Vec::new();
@@ -158,7 +174,9 @@ fn symlinked_mount_points_in_an_image_stay_inside_its_root() {
             }
         };
         if !as_expected {
-            failures.push(format!("{name} ({path} -> {target}): expected {expect:?}, got {out:?}"));
+            failures.push(format!(
+                "{name} ({path} -> {target}): expected {expect:?}, got {out:?}"
+            ));
         }
         env.finish();
     }

@@ -59,7 +59,8 @@ pub struct ContainerConfig {
     pub command: ContainerCommand,
     /// Overlay mount options when `rootfs` is an empty directory on which
     /// the image's layers are to be mounted (chapter 4); `None` for a plain
-    /// root directory.
+    /// root directory. Of any length: past one page, the child names the
+    /// directories by descriptor (see [`crate::overlay`]).
     pub overlay: Option<String>,
 }
 

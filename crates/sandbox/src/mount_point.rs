@@ -257,7 +257,9 @@ mod tests {
         ];
         let table: String = cases
             .iter()
-            .map(|(planned, links)| format!("{planned} with {links:?}:\n{}", outcomes(planned, links)))
+            .map(|(planned, links)| {
+                format!("{planned} with {links:?}:\n{}", outcomes(planned, links))
+            })
             .collect();
         insta::assert_snapshot!(table);
     }
@@ -268,7 +270,10 @@ mod tests {
         let decoy = outside.path().join("decoy");
         let root = root_with(&[("proc", decoy.to_str().expect("utf-8"))]);
         let made = directory(root.path(), &root.path().join("proc")).expect("a mount point");
-        assert_eq!(made, root.path().join(decoy.strip_prefix("/").expect("absolute")));
+        assert_eq!(
+            made,
+            root.path().join(decoy.strip_prefix("/").expect("absolute"))
+        );
         assert!(made.is_dir());
         assert!(!decoy.exists(), "nothing is made outside the root");
     }
@@ -276,7 +281,10 @@ mod tests {
     #[test]
     fn the_root_itself_is_a_destination_only_when_planned_so() {
         let root = root_with(&[]);
-        assert_eq!(directory(root.path(), root.path()).expect("the root"), root.path());
+        assert_eq!(
+            directory(root.path(), root.path()).expect("the root"),
+            root.path()
+        );
         assert!(matches!(
             Destination::resolve(root.path(), Path::new("/elsewhere")),
             Err(MountPointError::Outside { .. })

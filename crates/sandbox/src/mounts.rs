@@ -288,7 +288,6 @@ pub enum MountError {
     Overlay(#[from] OverlayError),
 }
 
-// ANCHOR: perform
 /// Carry out one step for the container whose root is `root`.
 ///
 /// Every destination under `root` is a path *inside* the container, and is
@@ -304,7 +303,8 @@ pub fn perform(op: &MountOp, root: &Path) -> Result<(), MountError> {
         step: op.to_string(),
         source,
     };
-    let io_fail = |e: std::io::Error| kernel(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)));
+    let io_fail =
+        |e: std::io::Error| kernel(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)));
     match op {
         MountOp::MakePrivate { target } => mount(
             None::<&str>,
@@ -362,7 +362,6 @@ pub fn perform(op: &MountOp, root: &Path) -> Result<(), MountError> {
         MountOp::PivotRoot { new_root } => pivot_into(new_root).map_err(kernel),
     }
 }
-// ANCHOR_END: perform
 
 // ANCHOR: pivot_root
 /// Make `new_root` the root of this mount namespace and drop the old one.

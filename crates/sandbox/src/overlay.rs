@@ -23,7 +23,7 @@
 //!
 //! ```text
 //! lowerdir=/var/lib/cratebox/layers/9a1c…:/var/lib/cratebox/layers/5f70…,upperdir=…,workdir=…
-//! lowerdir=4:3,upperdir=5,workdir=6             (in /proc/self/fd: ~4 bytes a layer)
+//! lowerdir=3:4,upperdir=5,workdir=6             (in /proc/self/fd: ~4 bytes a layer)
 //! ```
 //!
 //! The kernel resolves each name while it reads the options, so the
@@ -273,7 +273,10 @@ mod tests {
 
     #[test]
     fn a_short_stack_is_mounted_as_it_is() {
-        assert_eq!(fit_in_page(&options_for(3), PAGE, numbered()).unwrap(), None);
+        assert_eq!(
+            fit_in_page(&options_for(3), PAGE, numbered()).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -290,7 +293,10 @@ mod tests {
 
     #[test]
     fn each_directory_is_opened_by_its_real_name() {
-        let options = format!(r"lowerdir=/a\:b:/c\,d:{},upperdir=/u,workdir=/w,index=off", "/x".repeat(PAGE));
+        let options = format!(
+            r"lowerdir=/a\:b:/c\,d:{},upperdir=/u,workdir=/w,index=off",
+            "/x".repeat(PAGE)
+        );
         let mut seen = Vec::new();
         let short = fit_in_page(&options, PAGE, |dir| {
             seen.push(dir.display().to_string());
@@ -298,7 +304,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen[..2], ["/a:b", "/c,d"]);
-        assert_eq!(short.as_deref(), Some("lowerdir=1:2:3,upperdir=4,workdir=5,index=off"));
+        assert_eq!(
+            short.as_deref(),
+            Some("lowerdir=1:2:3,upperdir=4,workdir=5,index=off")
+        );
     }
 
     #[test]

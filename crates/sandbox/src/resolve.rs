@@ -144,8 +144,11 @@ mod tests {
         for dir in ["etc", "usr/lib", "tmp"] {
             std::fs::create_dir_all(root.path().join(dir)).expect("a dir");
         }
-        std::fs::write(root.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n")
-            .expect("a file");
+        std::fs::write(
+            root.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\n",
+        )
+        .expect("a file");
         for (link, target) in links {
             symlink(target, root.path().join(link)).expect("a link");
         }
@@ -181,15 +184,32 @@ mod tests {
         ]);
         let cases = [
             // Plain paths, with and without a leading slash.
-            "/etc", "etc", "/", "", "/etc/passwd", "/missing/deeper",
+            "/etc",
+            "etc",
+            "/",
+            "",
+            "/etc/passwd",
+            "/missing/deeper",
             // `.` and `..` in the path itself.
-            "/./etc/../usr/./lib", "/../../etc", "/tmp/../../../..",
+            "/./etc/../usr/./lib",
+            "/../../etc",
+            "/tmp/../../../..",
             // Absolute, relative and climbing links.
-            "/proc", "/proc/self", "/sys", "/dev/pts", "/lib", "/up/up/etc", "/slash/etc",
+            "/proc",
+            "/proc/self",
+            "/sys",
+            "/dev/pts",
+            "/lib",
+            "/up/up/etc",
+            "/slash/etc",
             // Links to links, and links that never end.
-            "/chain1", "/chain1/x", "/selfloop", "/a",
+            "/chain1",
+            "/chain1/x",
+            "/selfloop",
+            "/a",
             // A link to a file, then a component below it.
-            "/through", "/through/x",
+            "/through",
+            "/through/x",
         ];
         let table: String = cases
             .iter()
