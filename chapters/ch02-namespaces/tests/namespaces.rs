@@ -2,6 +2,7 @@
 //! demo image. Each test checks it left no mount, namespace or process.
 
 use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use cratebox_testkit::{
     host_namespaces, normalize_report, require_root, TestEnv, BREAKOUT_PATH, PROBE_PATH,
@@ -256,7 +257,7 @@ fn a_failed_setup_step_is_named_and_leaves_nothing() {
         return;
     }
     let env = TestEnv::new();
-    // A rootfs whose /dev is a file: the tmpfs for /dev cannot be mounted.
+    // A rootfs whose /dev is a file: the tmpfs for /dev has nowhere to go.
     let broken = env.state_root().join("broken");
     std::fs::create_dir_all(broken.join("bin")).unwrap();
     std::fs::write(broken.join("dev"), "not a directory").unwrap();
@@ -268,7 +269,11 @@ fn a_failed_setup_step_is_named_and_leaves_nothing() {
             .contains("cannot prepare the container: `mount -t tmpfs"),
         "{out:?}"
     );
-    assert!(out.stderr.contains("/broken/dev` failed"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("/broken/dev`: /dev, a mount point, is not a directory"),
+        "{out:?}"
+    );
     env.finish();
 }
 
@@ -320,4 +325,130 @@ fn exit_codes_are_dockers() {
         &["--rootfs", "/nonexistent/rootfs", "true"],
     );
     env.finish();
+}
+
+/// What a container on a hostile root must do: run, with the mount at the
+/// path the link names *inside* the root, or refuse with one line naming
+/// the image's path.
+#[derive(Debug, Clone)]
+enum Expect {
+    /// Runs, and the probe sees this file system type mounted at this path.
+    MountedInside(String, &'static str),
+    /// Exit 125, one line on stderr containing this.
+    Refused(&'static str),
+}
+
+/// A path on the host that no container may create.
+fn host_decoy(case: &str) -> PathBuf {
+    PathBuf::from(format!("/tmp/cratebox-decoy-{case}-{}", std::process::id()))
+}
+
+/// Hostile mount points in a rootfs: each case replaces one of the
+/// directories the mount plan mounts on with a link (or a file).
+fn hostile_mount_points() -> Vec<(&'static str, &'static str, Option<String>, Expect)> {
+    let (proc_decoy, sys_decoy) = (host_decoy("proc"), host_decoy("sys"));
+    let inside = |p: &Path| p.display().to_string();
+    vec![
+        // An absolute link means the same path inside the root.
+        (
+            "absolute",
+            "proc",
+            Some(inside(&proc_decoy)),
+            Expect::MountedInside(inside(&proc_decoy), "proc"),
+        ),
+        // `..` stops at the root, however many there are.
+        (
+            "dotdot",
+            "sys",
+            Some(format!("../../../../../../..{}", sys_decoy.display())),
+            Expect::MountedInside(inside(&sys_decoy), "sysfs"),
+        ),
+        // /dev onto the image's own /etc: the tmpfs and what goes in it
+        // land there.
+        (
+            "dev-to-etc",
+            "dev",
+            Some("/etc".into()),
+            Expect::MountedInside("/etc/pts".into(), "devpts"),
+        ),
+        // A mount over the whole root is refused.
+        (
+            "to-root",
+            "sys",
+            Some("../../..".into()),
+            Expect::Refused("/sys"),
+        ),
+        (
+            "to-slash",
+            "proc",
+            Some("/".into()),
+            Expect::Refused("/proc"),
+        ),
+        // A link that never ends, and a file where a directory must be.
+        (
+            "loop",
+            "proc",
+            Some("/proc".into()),
+            Expect::Refused("/proc"),
+        ),
+        ("file", "proc", None, Expect::Refused("/proc")),
+    ]
+}
+
+#[test]
+fn symlinked_mount_points_in_a_rootfs_stay_inside_it() {
+    if !require_root() {
+        return;
+    }
+    let decoys = [host_decoy("proc"), host_decoy("sys")];
+    let mut failures = Vec::new();
+    for userns in [false, true] {
+        for (name, path, link, expect) in hostile_mount_points() {
+            let env = TestEnv::new();
+            // A copy of the demo image with one mount point replaced.
+            let rootfs = env.state_root().join(format!("hostile-{name}"));
+            let copied = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(env.rootfs())
+                .arg(&rootfs)
+                .status()
+                .unwrap();
+            assert!(copied.success());
+            std::fs::remove_dir(rootfs.join(path)).unwrap();
+            match &link {
+                Some(target) => std::os::unix::fs::symlink(target, rootfs.join(path)).unwrap(),
+                None => std::fs::write(rootfs.join(path), "not a directory").unwrap(),
+            }
+            let mut args = vec!["--rootfs", rootfs.to_str().unwrap(), PROBE_PATH];
+            if userns {
+                args.insert(0, "--userns");
+            }
+            let out = env.run(BIN, &args);
+            let case = format!("{name} (userns: {userns})");
+            // Whatever happened, nothing was made on the host.
+            let made: Vec<&PathBuf> = decoys
+                .iter()
+                .filter(|decoy| decoy.symlink_metadata().is_ok())
+                .collect();
+            for decoy in &made {
+                let _ = std::fs::remove_dir(decoy);
+            }
+            if !made.is_empty() {
+                failures.push(format!("{case}: made {made:?} on the host: {out:?}"));
+            }
+            let as_expected = match &expect {
+                Expect::MountedInside(at, fstype) => {
+                    out.code == 0 && out.stdout.contains(&format!("  {at} {fstype} "))
+                }
+                Expect::Refused(named) => {
+                    out.code == 125 && out.stderr.lines().count() == 1 && out.stderr.contains(named)
+                }
+            };
+            if !as_expected {
+                failures.push(format!("{case}: expected {expect:?}, got {out:?}"));
+            }
+            env.finish();
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

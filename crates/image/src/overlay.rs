@@ -17,6 +17,10 @@ use std::path::{Path, PathBuf};
 // ANCHOR: overlay_options
 /// The options for `mount -t overlay`: `lowers` are given base first, but
 /// overlayfs wants the *top* lower first, so the list is reversed.
+///
+/// The paths are written in full, so a deep image's options are longer than
+/// the one page mount(2) takes; the sandbox shortens them when it mounts
+/// (`cratebox_sandbox::overlay`), where the directories can be opened.
 pub fn overlay_options(lowers: &[PathBuf], upper: &Path, work: &Path) -> String {
     let lowerdir: Vec<String> = lowers
         .iter()

@@ -21,7 +21,7 @@
 //! ```
 
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -59,7 +59,8 @@ pub struct ContainerConfig {
     pub command: ContainerCommand,
     /// Overlay mount options when `rootfs` is an empty directory on which
     /// the image's layers are to be mounted (chapter 4); `None` for a plain
-    /// root directory.
+    /// root directory. Of any length: past one page, the child names the
+    /// directories by descriptor (see [`crate::overlay`]).
     pub overlay: Option<String>,
 }
 
@@ -128,6 +129,7 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
             hostname: &config.hostname,
             user_namespace: config.namespaces.user,
             cgroup_namespace: config.namespaces.cgroup,
+            root: &rootfs,
             plan: &plan,
         };
         match report_write.take() {
@@ -221,6 +223,8 @@ struct ChildSetup<'a> {
     hostname: &'a str,
     user_namespace: bool,
     cgroup_namespace: bool,
+    /// The container's root, inside which every step's destination is resolved.
+    root: &'a Path,
     plan: &'a [crate::mounts::MountOp],
 }
 
@@ -289,7 +293,7 @@ fn prepare(setup: &ChildSetup<'_>) -> Result<(), SetupError> {
     // Device nodes get exactly the modes in the plan.
     umask(Mode::empty());
     for step in setup.plan {
-        perform(step)?;
+        perform(step, setup.root)?;
     }
     umask(Mode::from_bits_truncate(0o022));
     // A new network namespace has only `lo`, and it is down.

@@ -12,14 +12,18 @@
 //! | [`namespaces`] | which namespaces, as clone(2) flags | 2 |
 //! | [`container`] | clone into new namespaces, then set up and run | 2 |
 //! | [`mounts`], [`devices`] | the mount plan: /proc, /sys, /dev, pivot_root | 2 |
+//! | [`resolve`], [`mount_point`] | a path resolved inside the root, never out of it; where each mount lands | 2 |
 //! | [`idmap`] | uid and gid maps of a user namespace | 2 |
 //! | [`hostname`], [`network`] | the UTS and network namespaces' first steps | 2 |
 //! | [`init`] | a tiny PID 1 that reaps zombies and forwards signals | 2 |
 //! | [`process`] | whether a process still exists | 3 |
+//! | [`overlay`] | an image's layers as one overlay mount, past one page of options | 4 |
 //!
-//! The pure parts (clone flags, the mount plan, id maps, hostname rules)
-//! return data and are snapshot-tested; the rest performs them and is tested
-//! by running real containers as root (see the chapters' tests).
+//! The pure parts (clone flags, the mount plan, id maps, hostname rules,
+//! fitting overlay options in a page) return data and are snapshot-tested;
+//! resolving a path inside a root is tested on temp dirs, without root; the
+//! rest performs them and is tested by running real containers as root (see
+//! the chapters' tests).
 
 pub mod chroot;
 pub mod command;
@@ -30,11 +34,14 @@ pub mod exit;
 pub mod hostname;
 pub mod idmap;
 pub mod init;
+pub mod mount_point;
 pub mod mounts;
 pub mod namespaces;
 pub mod network;
+pub mod overlay;
 pub mod process;
 pub mod report;
+pub mod resolve;
 pub mod rootfs;
 pub mod supervise;
 pub mod user;

@@ -3,8 +3,9 @@
 //!
 //! [`mount_plan`] is pure: it returns the list of operations as data, which
 //! the tests snapshot and the book prints. [`perform`] carries out one
-//! operation. The plan reads top to bottom like the shell commands it
-//! stands for (that is what its `Display` prints).
+//! operation, resolving its destination inside the root at that moment
+//! ([`crate::mount_point`]). The plan reads top to bottom like the shell
+//! commands it stands for (that is what its `Display` prints).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,8 @@ use nix::unistd::{chdir, pivot_root};
 use thiserror::Error;
 
 use crate::devices::{DEVICES, DEV_SYMLINKS};
+use crate::mount_point::{self, MountPointError};
+use crate::overlay::{mount_overlay, OverlayError};
 
 /// One step of preparing a container's root filesystem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,23 +262,49 @@ impl fmt::Display for MountOp {
     }
 }
 
-/// A step of the plan that the kernel refused.
+/// A step of the plan that could not be carried out.
 #[derive(Debug, Error)]
-#[error("`{step}` failed: {errno}")]
-pub struct MountError {
-    /// The step, as its shell command.
-    pub step: String,
-    /// What the kernel said.
-    pub errno: Errno,
+pub enum MountError {
+    /// The kernel refused it.
+    #[error("`{step}` failed: {errno}")]
+    Kernel {
+        /// The step, as its shell command.
+        step: String,
+        /// What the kernel said.
+        errno: Errno,
+    },
+    /// Its destination, resolved inside the root, cannot take it.
+    #[error("`{step}`: {source}")]
+    Destination {
+        /// The step, as its shell command.
+        step: String,
+        /// What is wrong with the destination.
+        #[source]
+        source: MountPointError,
+    },
+    /// The image's layers could not be joined (the options alone may be
+    /// pages long, so the step is not repeated here).
+    #[error(transparent)]
+    Overlay(#[from] OverlayError),
 }
 
-/// Carry out one step. Mount points that do not exist yet are created.
-pub fn perform(op: &MountOp) -> Result<(), MountError> {
-    let fail = |errno: Errno| MountError {
+/// Carry out one step for the container whose root is `root`.
+///
+/// Every destination under `root` is a path *inside* the container, and is
+/// resolved inside it now, as the step is performed (see
+/// [`crate::mount_point`]): a link in the image to `/etc` means the
+/// image's /etc, never the host's.
+pub fn perform(op: &MountOp, root: &Path) -> Result<(), MountError> {
+    let kernel = |errno: Errno| MountError::Kernel {
         step: op.to_string(),
         errno,
     };
-    let io_fail = |e: std::io::Error| fail(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)));
+    let destination = |source: MountPointError| MountError::Destination {
+        step: op.to_string(),
+        source,
+    };
+    let io_fail =
+        |e: std::io::Error| kernel(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)));
     match op {
         MountOp::MakePrivate { target } => mount(
             None::<&str>,
@@ -284,23 +313,25 @@ pub fn perform(op: &MountOp) -> Result<(), MountError> {
             MsFlags::MS_REC | MsFlags::MS_PRIVATE,
             None::<&str>,
         )
-        .map_err(fail),
+        .map_err(kernel),
         MountOp::Bind {
             source,
             target,
             file,
         } => {
-            if *file {
-                std::fs::File::create(target).map_err(io_fail)?;
+            let target = match file {
+                true => mount_point::file(root, target),
+                false => mount_point::directory(root, target),
             }
+            .map_err(destination)?;
             mount(
                 Some(source),
-                target,
+                &target,
                 None::<&str>,
                 MsFlags::MS_BIND | MsFlags::MS_REC,
                 None::<&str>,
             )
-            .map_err(fail)
+            .map_err(kernel)
         }
         MountOp::Filesystem {
             fstype,
@@ -308,8 +339,8 @@ pub fn perform(op: &MountOp) -> Result<(), MountError> {
             flags,
             data,
         } => {
-            std::fs::create_dir_all(target).map_err(io_fail)?;
-            mount(Some(*fstype), target, Some(*fstype), *flags, *data).map_err(fail)
+            let target = mount_point::directory(root, target).map_err(destination)?;
+            mount(Some(*fstype), &target, Some(*fstype), *flags, *data).map_err(kernel)
         }
         MountOp::Device {
             path,
@@ -317,24 +348,18 @@ pub fn perform(op: &MountOp) -> Result<(), MountError> {
             minor,
             mode,
         } => mknod(
-            path,
+            &mount_point::entry(root, path).map_err(destination)?,
             SFlag::S_IFCHR,
             Mode::from_bits_truncate(*mode),
             makedev(*major, *minor),
         )
-        .map_err(fail),
+        .map_err(kernel),
         MountOp::Symlink { link, target } => {
+            let link = mount_point::entry(root, link).map_err(destination)?;
             std::os::unix::fs::symlink(target, link).map_err(io_fail)
         }
-        MountOp::Overlay { target, options } => mount(
-            Some("overlay"),
-            target,
-            Some("overlay"),
-            MsFlags::empty(),
-            Some(options.as_str()),
-        )
-        .map_err(fail),
-        MountOp::PivotRoot { new_root } => pivot_into(new_root).map_err(fail),
+        MountOp::Overlay { target, options } => Ok(mount_overlay(target, options)?),
+        MountOp::PivotRoot { new_root } => pivot_into(new_root).map_err(kernel),
     }
 }
 
