@@ -1,5 +1,5 @@
 //! Chapter 5: `ch05-dockerfile build -t NAME[:TAG] CONTEXT` builds an image
-//! from a Dockerfile, with a layer cache; every subcommand of chapter 4
+//! from a Dockerfile, with a build cache; every subcommand of chapter 4
 //! (`run`, `images`, `inspect`, `history`, ...) works on the result.
 //!
 //! ```text
@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use cratebox_cli::{exit_with, require_root};
 use cratebox_commands::{build, dispatch, open_engine, BuildCommand, EngineCommand};
 
-/// Images from Dockerfiles, with a layer cache: chapter 5.
+/// Images from Dockerfiles, with a build cache: chapter 5.
 #[derive(Debug, Parser)]
 #[command(name = "ch05-dockerfile", version)]
 struct Cli {

@@ -1,4 +1,4 @@
-//! `unpack LAYER.tar DEST`: unpack one layer the way the layer cache does.
+//! `unpack LAYER.tar DEST`: unpack one layer the way the unpacked-layer store does.
 //! For bench/ch04-unpack.sh, which races it against GNU tar.
 
 fn main() {

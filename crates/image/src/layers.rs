@@ -65,21 +65,21 @@ pub enum LayerError {
 
 /// The directory of unpacked layers.
 #[derive(Debug, Clone)]
-pub struct LayerCache {
+pub struct UnpackedLayers {
     root: PathBuf,
 }
 
 static TEMP: AtomicU64 = AtomicU64::new(0);
 
-impl LayerCache {
-    /// The cache at `root`, created if missing.
-    pub fn open(root: &Path) -> Result<LayerCache, LayerError> {
+impl UnpackedLayers {
+    /// The unpacked layers under `root`, created if missing.
+    pub fn open(root: &Path) -> Result<UnpackedLayers, LayerError> {
         fs::create_dir_all(root).map_err(|source| LayerError::Io {
             what: "cannot create",
             path: root.to_path_buf(),
             source,
         })?;
-        Ok(LayerCache {
+        Ok(UnpackedLayers {
             root: root.to_path_buf(),
         })
     }
@@ -98,7 +98,7 @@ impl LayerCache {
         self.ensure_layers(store, &image.layers()?)
     }
 
-    /// [`LayerCache::ensure`] for a list of layers, base first: an image
+    /// [`UnpackedLayers::ensure`] for a list of layers, base first: an image
     /// that has no name yet, like a build's intermediate ones.
     pub fn ensure_layers(
         &self,

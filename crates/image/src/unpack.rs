@@ -35,7 +35,7 @@ use thiserror::Error;
 use crate::changeset::ChangesetError;
 
 mod entries;
-use entries::Unpacker;
+use entries::{ArchiveKind, Unpacker};
 
 /// The xattr overlayfs reads to treat a lower directory as opaque.
 pub const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
@@ -162,7 +162,7 @@ pub fn open_layer<'a>(mut reader: impl Read + 'a) -> io::Result<Box<dyn Read + '
 /// directory, in the form overlayfs reads as a lower layer. Returns the
 /// layer's diff_id, computed from the same bytes that were unpacked.
 pub fn unpack_layer(reader: impl Read, dest: &Path) -> Result<UnpackStats, UnpackError> {
-    unpack(reader, dest, false)
+    unpack(reader, dest, ArchiveKind::Layer)
 }
 
 /// Unpack a plain tar archive (gzipped or not) into `dest` with the same
@@ -171,10 +171,10 @@ pub fn unpack_layer(reader: impl Read, dest: &Path) -> Result<UnpackStats, Unpac
 /// deletion, since a user's tarball deletes nothing (and the layer the
 /// files go into could not hold such a name anyway).
 pub fn unpack_archive(reader: impl Read, dest: &Path) -> Result<UnpackStats, UnpackError> {
-    unpack(reader, dest, true)
+    unpack(reader, dest, ArchiveKind::Plain)
 }
 
-fn unpack(reader: impl Read, dest: &Path, plain: bool) -> Result<UnpackStats, UnpackError> {
+fn unpack(reader: impl Read, dest: &Path, kind: ArchiveKind) -> Result<UnpackStats, UnpackError> {
     let start = "the start of the layer".to_string();
     let tar = open_layer(reader).map_err(|source| UnpackError::Corrupt {
         at: start.clone(),
@@ -184,7 +184,7 @@ fn unpack(reader: impl Read, dest: &Path, plain: bool) -> Result<UnpackStats, Un
     let mut unpacker = Unpacker {
         dest,
         dir_times: Default::default(),
-        plain,
+        kind,
     };
     let mut last = start;
     let mut entries = 0;

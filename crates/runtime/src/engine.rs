@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use cratebox_cgroups::Limits;
 use cratebox_image::build::{add_layer, store_layer_dir, store_layer_file};
 use cratebox_image::digest::Digest;
-use cratebox_image::layers::{chain_ids_of, LayerCache};
+use cratebox_image::layers::{chain_ids_of, UnpackedLayers};
 use cratebox_image::reference::Reference;
 use cratebox_image::store::{Image, Store};
 use cratebox_sandbox::ContainerCommand;
@@ -38,7 +38,7 @@ pub struct Engine {
     /// The image store.
     pub store: Store,
     /// Unpacked layers.
-    pub layers: LayerCache,
+    pub layers: UnpackedLayers,
     /// Container records and writable layers.
     pub containers: Containers,
 }
@@ -64,7 +64,7 @@ impl Engine {
         Ok(Engine {
             state_root: state_root.to_path_buf(),
             store: Store::open(&state_root.join("oci"))?,
-            layers: LayerCache::open(&state_root.join("layers"))?,
+            layers: UnpackedLayers::open(&state_root.join("layers"))?,
             containers: Containers::open(&state_root.join("containers"))?,
         })
     }

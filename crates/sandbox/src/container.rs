@@ -10,12 +10,12 @@
 //! ```text
 //! parent                              child (PID 1 inside)
 //! ──────                              ─────────────────────
-//! clone(NEWUTS|NEWPID|NEWNS|...) ──►  wait for "M"
+//! clone(NEWUTS|NEWPID|NEWNS|...) ──►  wait for MAPS_WRITTEN
 //! write uid_map / gid_map
-//! send "M"                       ──►  become root of the user namespace
+//! send MAPS_WRITTEN               ──►  become root of the user namespace
 //! (chapter 3: make the cgroup,        sethostname, mount plan, pivot_root
 //!  put the child in it)               bring up lo
-//! send "G"                       ──►  wait for "G", unshare the cgroup ns
+//! send GO                        ──►  wait for GO, unshare the cgroup ns
 //! read report pipe                    fork ─► PID 2: execve(command)
 //! wait, forwarding signals       ◄──  reap, forward, exit with its code
 //! ```
@@ -68,6 +68,13 @@ pub struct ContainerConfig {
 /// copy of our memory, this buffer included; 1 MiB is ample for the setup
 /// code, and untouched pages cost nothing.
 const STACK_SIZE: usize = 1024 * 1024;
+
+/// The parent's first byte down the go pipe: the child's uid and gid maps
+/// are written, so it may become root of its user namespace and set up.
+pub const MAPS_WRITTEN: u8 = b'M';
+/// The parent's second byte: the child is in its cgroup, so the command
+/// may start. (End-of-file instead of either means the parent gave up.)
+pub const GO: u8 = b'G';
 
 /// A container whose first process exists and sets itself up, but will
 /// not start the command before [`Spawned::start`].
@@ -158,7 +165,7 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
         }
     }
     // The maps are in place: the child may set itself up.
-    if let Err(errno) = write(&spawned.go_write, b"M") {
+    if let Err(errno) = write(&spawned.go_write, &[MAPS_WRITTEN]) {
         spawned.abort();
         return Err(ContainerError::syscall("write", errno));
     }
@@ -178,7 +185,7 @@ impl Spawned {
     pub fn start(self) -> Result<i32, ContainerError> {
         // If the child already failed its setup, it is gone and this write
         // fails (EPIPE); its report, read next, says why.
-        let _ = write(&self.go_write, b"G");
+        let _ = write(&self.go_write, &[GO]);
         drop(self.go_write);
         let report = report::receive(self.report_read);
         let code = supervise(self.pid, &self.signals)
@@ -231,8 +238,8 @@ struct ChildSetup<'a> {
 // ANCHOR: child
 /// The cloned child: PID 1 of the new PID namespace. Returns its exit code.
 ///
-/// It waits twice: for "M" (its id maps are written, so it may become root
-/// of its user namespace and set itself up) and for "G" (it is in its
+/// It waits twice: for [`MAPS_WRITTEN`] (its id maps are written, so it may become root
+/// of its user namespace and set itself up) and for [`GO`] (it is in its
 /// cgroup, so the command may run).
 fn child(
     setup: &ChildSetup<'_>,
@@ -240,9 +247,9 @@ fn child(
     go_read: &OwnedFd,
     report_write: OwnedFd,
 ) -> i32 {
-    // Wait until the parent has written our id maps: "M". End-of-file
+    // Wait until the parent has written our id maps. End-of-file
     // instead means it gave up.
-    if !matches!(read_byte(go_read), Some(b'M')) {
+    if !matches!(read_byte(go_read), Some(MAPS_WRITTEN)) {
         return SETUP_FAILED;
     }
     // Should the program outside die (even by SIGKILL), take the container
@@ -256,9 +263,9 @@ fn child(
         report::send(&report_write, SETUP_FAILED, &message);
         return SETUP_FAILED;
     }
-    // Wait for "G": the parent has put us in our cgroup. Only now may the
+    // Wait for GO: the parent has put us in our cgroup. Only now may the
     // command start; nothing of it runs outside its limits.
-    if !matches!(read_byte(go_read), Some(b'G')) {
+    if !matches!(read_byte(go_read), Some(GO)) {
         return SETUP_FAILED;
     }
     // The cgroup namespace's root is the cgroup we are in when we create

@@ -48,9 +48,19 @@ pub(super) struct Unpacker<'a> {
     /// Directory mtimes, set last: creating a child changes its parent's.
     /// A map, so a directory named twice gets its later entry's time.
     pub(super) dir_times: BTreeMap<PathBuf, i64>,
-    /// A plain archive (ADD's), not a layer: `.wh.` names are files like
-    /// any other, and absolute paths are taken as relative, as tar does.
-    pub(super) plain: bool,
+    /// A layer, or a plain archive.
+    pub(super) kind: ArchiveKind,
+}
+
+/// What a tar is: an image layer, or a user's archive (ADD's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ArchiveKind {
+    /// A layer: `.wh.` names are deletions.
+    Layer,
+    /// A plain archive: a `.wh.` name is refused (the layer it goes into
+    /// would read it as a deletion), and absolute paths are taken as
+    /// relative, as tar does.
+    Plain,
 }
 
 impl Unpacker<'_> {
@@ -66,15 +76,15 @@ impl Unpacker<'_> {
             // PAX defaults for the whole archive, not a file.
             return Ok(());
         }
-        let role = match self.plain {
+        let role = match self.kind {
             // Unpacked into a layer, a `.wh.` name would come back as a
             // deletion, so an archive may not hold one.
             // A leading `/` is dropped, as tar does.
-            true => match changeset::role(raw.strip_prefix("/").unwrap_or(&raw))? {
+            ArchiveKind::Plain => match changeset::role(raw.strip_prefix("/").unwrap_or(&raw))? {
                 Role::Put(path) => Role::Put(path),
                 _ => return Err(ChangesetError::WhiteoutInArchive { path: raw }.into()),
             },
-            false => changeset::role(&raw)?,
+            ArchiveKind::Layer => changeset::role(&raw)?,
         };
         match role {
             Role::Delete(path) => self.whiteout(&path, name),
