@@ -105,7 +105,9 @@ fn busybox_here() -> bool {
 
 /// The source the published image under `state` was built from.
 fn built_from(state: &Path) -> SourceKind {
-    verify(&state.join("demo/rootfs")).unwrap().source
+    verify(&state.join("demo/rootfs"))
+        .expect("the published image verifies")
+        .source
 }
 
 // The README's first command on a host without busybox-static, then again
