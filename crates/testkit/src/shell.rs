@@ -81,8 +81,13 @@ pub fn lex(script: &str) -> Lexed {
                 in_word = true;
                 i += 1;
                 while i < chars.len() && chars[i] != '"' {
-                    if chars[i] == '\\' && i + 1 < chars.len() {
-                        word.push(chars[i + 1]);
+                    // Inside double quotes a backslash escapes only these;
+                    // before anything else it is itself (`"\n"` is two characters).
+                    let escaped = chars
+                        .get(i + 1)
+                        .filter(|n| matches!(n, '$' | '`' | '"' | '\\'));
+                    if let (Some(&next), '\\') = (escaped, chars[i]) {
+                        word.push(next);
                         i += 2;
                     } else if chars[i] == '$' && chars.get(i + 1) == Some(&'(') {
                         i = substitution(&chars, i, &mut word, &mut lexed);
@@ -150,8 +155,8 @@ pub fn lex(script: &str) -> Lexed {
 }
 
 /// Read the `$(...)` that starts at `chars[start]`, append it to `word` as
-/// written, record its inside, and return the index after its `)`. `$((...))` is arithmetic, not a
-/// command, and is only copied.
+/// written, record its inside, and return the index after its `)`.
+/// `$((...))` is arithmetic, not a command, and is only copied.
 fn substitution(chars: &[char], start: usize, word: &mut String, lexed: &mut Lexed) -> usize {
     let arithmetic = chars.get(start + 2) == Some(&'(');
     let mut depth = 0;
@@ -347,6 +352,39 @@ fi
         tr · -dc · 0-9
         "#
         );
+    }
+
+    #[test]
+    fn quotes_and_escapes_come_out_as_sh_reads_them() {
+        let lexed = lex(r#"printf "a\nb \$x \"q\"" 'it''s' \; 2>&1 >>log"#);
+        insta::assert_debug_snapshot!(lexed.tokens, @r#"
+        [
+            Word(
+                "printf",
+            ),
+            Word(
+                "a\\nb $x \"q\"",
+            ),
+            Word(
+                "its",
+            ),
+            Word(
+                ";",
+            ),
+            Redirect(
+                "2>&1",
+            ),
+            Word(
+                "",
+            ),
+            Redirect(
+                ">>",
+            ),
+            Word(
+                "log",
+            ),
+        ]
+        "#);
     }
 
     #[test]
