@@ -12,6 +12,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
+use crate::commands::{Need, COMMANDS};
 use crate::elf;
 
 /// Where busybox is installed inside the image; every applet links here.
@@ -36,8 +37,14 @@ pub enum BusyboxError {
     #[error("cannot link {link} to {INSIDE}: {source}")]
     Link { link: PathBuf, source: io::Error },
     #[error(
-        "{binary} has no sh applet, so the image would have no /bin/sh: install busybox-static"
+        "{binary} has no {applet} applet, which the demo image must offer: install Debian's \
+         busybox-static (it has them all), or set CRATEBOX_DEMO_SOURCE=host"
     )]
+    MissingApplet {
+        binary: PathBuf,
+        applet: &'static str,
+    },
+    #[error("{binary} installs no bin/sh applet, so the image would have no /bin/sh: install busybox-static")]
     NoShell { binary: PathBuf },
 }
 
@@ -53,8 +60,24 @@ pub(crate) fn find_static() -> Option<PathBuf> {
         .find(|path| elf::is_static(path).unwrap_or(false))
 }
 
-/// Copy `binary` to `/bin/busybox` in the image at `root` and link every applet.
+/// Copy `binary` to `/bin/busybox` in the image at `root` and link every
+/// applet: the [`COMMANDS`] the image must offer, and whatever else this
+/// busybox has.
 pub(crate) fn install(root: &Path, binary: &Path) -> Result<(), BusyboxError> {
+    // Check the list first, so a busybox built without (say) `timeout` is
+    // refused before anything is copied.
+    let applets = applets(binary)?;
+    let has = |name: &str| applets.iter().any(|a| a.file_name() == Some(name.as_ref()));
+    let missing = COMMANDS
+        .iter()
+        .find(|c| c.need == Need::Required && !has(c.name));
+    if let Some(command) = missing {
+        return Err(BusyboxError::MissingApplet {
+            binary: binary.to_path_buf(),
+            applet: command.name,
+        });
+    }
+
     let target = root.join(INSIDE.trim_start_matches('/'));
     fs::copy(binary, &target)
         .and_then(|_| fs::set_permissions(&target, fs::Permissions::from_mode(0o755)))
@@ -64,7 +87,7 @@ pub(crate) fn install(root: &Path, binary: &Path) -> Result<(), BusyboxError> {
             source,
         })?;
 
-    for applet in applets(binary)? {
+    for applet in applets {
         let link = root.join(&applet);
         // Skip what would clash: /bin/busybox itself, or an entry that the
         // skeleton (or an earlier applet listed twice) already put there.
@@ -85,6 +108,8 @@ pub(crate) fn install(root: &Path, binary: &Path) -> Result<(), BusyboxError> {
         })?;
     }
 
+    // Scripts and the runtime call the shell by its full path, /bin/sh,
+    // so being somewhere on PATH is not enough for this one.
     if root.join("bin/sh").symlink_metadata().is_err() {
         return Err(BusyboxError::NoShell {
             binary: binary.to_path_buf(),

@@ -1,4 +1,5 @@
-//! The image cache: build once, publish atomically, rebuild when damaged.
+//! The image cache: build once, publish atomically, rebuild when damaged or
+//! when a better source appears.
 //!
 //! The state directory holds at most one published image:
 //!
@@ -25,6 +26,13 @@
 //! The lock is on the directory rather than a lock file so that the state
 //! directory holds nothing but images; `flock(2)` is released by the kernel
 //! when the process dies, so a crash cannot leave it stuck.
+//!
+//! A published image is replaced, by the same build-and-rename, when it
+//! fails [`crate::verify`] (damaged, or made by a cratebox with another
+//! format, other embedded tools or another list of commands) and when it
+//! does not answer the caller's [`SourceChoice`] (see
+//! [`SourceChoice::keeps`]): built from the host's programs while a static
+//! busybox is now there, or from another source than the one asked for.
 
 use std::env;
 use std::fs;
@@ -36,7 +44,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
-use crate::{build, manifest, DemoError, Source};
+use crate::source::SourceChoice;
+use crate::{build, busybox, manifest, DemoError, Source};
 
 /// The state directory when `$CRATEBOX_ROOT` is not set.
 const DEFAULT_STATE_ROOT: &str = "/var/lib/cratebox";
@@ -57,16 +66,24 @@ pub fn state_root() -> PathBuf {
 }
 
 /// The path of the demo rootfs under `state_root` (`state_root/demo/rootfs`),
-/// building it first when it is missing or damaged.
+/// building it first when it is missing, damaged or from a worse source
+/// than the host now has; `$CRATEBOX_DEMO_SOURCE` may ask for a source (see
+/// [`SourceChoice::from_env`]).
 ///
 /// Safe when several processes (or threads) call it at once; never returns
 /// or exposes a half-built rootfs.
 pub fn ensure(state_root: &Path) -> Result<PathBuf, DemoError> {
+    ensure_with(state_root, SourceChoice::from_env()?)
+}
+
+/// [`ensure`], with the source chosen by the caller instead of the
+/// environment.
+pub fn ensure_with(state_root: &Path, choice: SourceChoice) -> Result<PathBuf, DemoError> {
     let image = state_root.join(DEMO_DIR);
     let rootfs = image.join(ROOTFS_DIR);
 
     // The common case: a published image that still checks out.
-    if manifest::verify(&rootfs).is_ok() {
+    if answers(&rootfs, choice) {
         return Ok(rootfs);
     }
 
@@ -75,15 +92,19 @@ pub fn ensure(state_root: &Path) -> Result<PathBuf, DemoError> {
     let _lock = lock(state_root)?;
 
     // Someone else may have built it while we waited.
-    if manifest::verify(&rootfs).is_ok() {
+    if answers(&rootfs, choice) {
         return Ok(rootfs);
     }
+
+    // Find the source before throwing anything away: asking for busybox on
+    // a host without one must leave the image there alone.
+    let source = choice.source()?;
 
     // We hold the lock, so staging and trash directories are from builders
     // that crashed: nobody else is using them.
     sweep_leftovers(state_root)?;
 
-    // Move a damaged image aside before deleting it, so no reader ever sees
+    // Move the old image aside before deleting it, so no reader ever sees
     // a half-deleted one.
     if image.symlink_metadata().is_ok() {
         discard(state_root, &image)?;
@@ -91,13 +112,22 @@ pub fn ensure(state_root: &Path) -> Result<PathBuf, DemoError> {
 
     // Build off to the side, flush it, and publish it with one rename.
     let staging = state_root.join(unique_name(STAGING_PREFIX));
-    if let Err(error) = build_staged(&staging) {
+    if let Err(error) = build_staged(&staging, &source) {
         // Best effort: the next ensure() sweeps whatever this leaves.
         let _ = fs::remove_dir_all(&staging);
         return Err(error);
     }
     publish(state_root, &staging, &image)?;
     Ok(rootfs)
+}
+
+/// Whether the image at `rootfs` is intact and from a source `choice`
+/// accepts.
+fn answers(rootfs: &Path, choice: SourceChoice) -> bool {
+    match manifest::verify(rootfs) {
+        Ok(manifest) => choice.keeps(manifest.source, || busybox::find_static().is_some()),
+        Err(_) => false,
+    }
 }
 
 /// Create the state directory (and its parents) with mode 0755 if missing.
@@ -138,7 +168,8 @@ fn sweep_leftovers(state_root: &Path) -> Result<(), DemoError> {
     Ok(())
 }
 
-/// Rename a damaged image to a trash name, then delete it.
+/// Rename an image that is damaged or from the wrong source to a trash
+/// name, then delete it.
 fn discard(state_root: &Path, image: &Path) -> Result<(), DemoError> {
     let trash = state_root.join(unique_name(TRASH_PREFIX));
     match fs::rename(image, &trash) {
@@ -150,12 +181,12 @@ fn discard(state_root: &Path, image: &Path) -> Result<(), DemoError> {
 }
 
 /// Build a complete image (rootfs and manifest) in `staging` and flush it.
-fn build_staged(staging: &Path) -> Result<(), DemoError> {
+fn build_staged(staging: &Path, source: &Source) -> Result<(), DemoError> {
     fs::DirBuilder::new()
         .mode(0o755)
         .create(staging)
         .map_err(state_error("create", staging))?;
-    build(&staging.join(ROOTFS_DIR), &Source::detect())?;
+    build(&staging.join(ROOTFS_DIR), source)?;
     sync_tree(staging)
 }
 
@@ -168,7 +199,7 @@ fn publish(state_root: &Path, staging: &Path, image: &Path) -> Result<(), DemoEr
         // is as good as ours, so keep it.
         Err(e) if is_occupied(&e) => {
             fs::remove_dir_all(staging).map_err(state_error("clean up", staging))?;
-            return crate::verify(&image.join(ROOTFS_DIR));
+            return crate::verify(&image.join(ROOTFS_DIR)).map(|_| ());
         }
         Err(e) => return Err(state_error("publish", image)(e)),
     }

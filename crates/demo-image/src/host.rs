@@ -1,5 +1,5 @@
-//! The fallback source: the host's own shell and a few commands, with every
-//! shared library they load.
+//! The fallback source: the host's own programs, one for every command on
+//! [`COMMANDS`], with every shared library they load.
 //!
 //! This is what `docker export` of a distribution image would show in
 //! miniature: a dynamically linked program is not one file but a small graph
@@ -13,18 +13,9 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::commands::{Need, COMMANDS};
 use crate::elf::{self, ElfError};
 use crate::mirror::{self, MirrorError};
-
-/// The host shell, installed as the image's `/bin/sh`.
-const SHELL: &str = "/bin/sh";
-
-/// Commands copied into the image's `/bin` when the host has them: enough to
-/// look around a container and to run the book's examples.
-const COMMANDS: [&str; 21] = [
-    "ls", "cat", "echo", "mkdir", "rm", "rmdir", "touch", "hostname", "id", "ps", "uname", "sleep",
-    "true", "false", "env", "head", "grep", "ln", "mount", "readlink", "stat",
-];
 
 /// Where the commands are looked for on the host, in order.
 const HOST_PATH: [&str; 4] = ["/bin", "/usr/bin", "/sbin", "/usr/sbin"];
@@ -32,8 +23,15 @@ const HOST_PATH: [&str; 4] = ["/bin", "/usr/bin", "/sbin", "/usr/sbin"];
 /// Copying the host's programs went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("the host has no usable {SHELL} ({source}): install busybox-static instead")]
-    NoShell { source: io::Error },
+    #[error(
+        "the host has no {command} (looked in {}), which the demo image must offer: \
+         install busybox-static to build the image from busybox, or {package}",
+        HOST_PATH.join(", ")
+    )]
+    Missing {
+        command: &'static str,
+        package: &'static str,
+    },
     #[error("cannot copy {from} to {to}: {source}")]
     Copy {
         from: PathBuf,
@@ -46,18 +44,23 @@ pub enum HostError {
     Mirror(#[from] MirrorError),
 }
 
-/// Copy the shell, the commands and their libraries into the image at `root`,
-/// whose `/bin` must exist.
+/// Copy every command on the list, and their libraries, into the image's
+/// `/bin` at `root`, which must exist. A missing required command stops
+/// the build before anything is copied; a missing optional one is left out.
 pub(crate) fn install(root: &Path) -> Result<(), HostError> {
-    // /bin/sh is usually a symlink (to dash, or bash): copy what it points
-    // to, under the name every script expects.
-    let shell = fs::canonicalize(SHELL).map_err(|source| HostError::NoShell { source })?;
-    let mut programs = vec![(shell, "sh")];
-    programs.extend(
-        COMMANDS
-            .iter()
-            .filter_map(|&name| find_on_host(name).map(|path| (path, name))),
-    );
+    let mut programs = Vec::new();
+    for command in &COMMANDS {
+        match (find_on_host(command.name), command.need) {
+            (Some(path), _) => programs.push((path, command.name)),
+            (None, Need::Optional) => {}
+            (None, Need::Required) => {
+                return Err(HostError::Missing {
+                    command: command.name,
+                    package: command.package,
+                })
+            }
+        }
+    }
 
     let mut libraries: HashSet<PathBuf> = HashSet::new();
     for (program, name) in &programs {
@@ -71,12 +74,19 @@ pub(crate) fn install(root: &Path) -> Result<(), HostError> {
     Ok(())
 }
 
-/// The first `name` in [`HOST_PATH`] that is a regular file (after symlinks).
+/// The real file behind the first `name` in [`HOST_PATH`] that leads to a
+/// regular file.
+///
+/// `/bin/sh` is usually a symlink (to dash, or bash): we copy what it
+/// points to, under the name every script expects. Resolving the link also
+/// gives [`elf`] the program's real directory, which `$ORIGIN` in its
+/// search path means.
 fn find_on_host(name: &str) -> Option<PathBuf> {
     HOST_PATH
         .iter()
         .map(|dir| Path::new(dir).join(name))
-        .find(|path| fs::metadata(path).is_ok_and(|m| m.is_file()))
+        .filter(|path| fs::metadata(path).is_ok_and(|m| m.is_file()))
+        .find_map(|path| fs::canonicalize(path).ok())
 }
 
 /// Copy a program's contents (symlinks followed) and permission bits, less

@@ -14,28 +14,38 @@
 //!    `/etc/passwd`, and an `/etc/os-release` that tells the image apart from
 //!    the host. Plus static helpers, `probe`, `breakout` and `memhog`, compiled by
 //!    `build.rs` and embedded in this library.
-//! 2. Where the programs come from: a [`Source`].
+//! 2. `commands`: [`COMMANDS`], the one list of commands the image offers,
+//!    whichever source built it: every command the README, the book, the
+//!    chapters' demos and the tests run inside a container.
+//! 3. `source`: where the programs come from, a [`Source`], and which one
+//!    the caller asks for, a [`SourceChoice`] (`$CRATEBOX_DEMO_SOURCE`:
+//!    `busybox`, `host` or `auto`, the default).
 //!    - `busybox`: one static binary and a symlink per
 //!      applet (how Alpine does it). Preferred: nothing else to copy.
-//!    - `host`: the host's `/bin/sh` and a few commands. These
+//!    - `host`: the host's programs for the commands on the list. These
 //!      are dynamically linked, so [`elf`] reads their headers to find the
 //!      loader and every library they need, and `mirror`
 //!      copies each to the path the loader will look it up at.
-//! 3. `manifest`: what a build wrote, and [`verify`], the
-//!    cheap check that a cached image is still whole.
-//! 4. `cache`: [`ensure`], which builds off to the side and
+//! 4. `manifest`: what a build wrote (with its source and the list it was
+//!    built against), [`verify`], the cheap check that a cached image is
+//!    still whole and current, and [`identity`], a digest of it.
+//! 5. `cache`: [`ensure`], which builds off to the side and
 //!    publishes with one atomic `rename(2)`, so that concurrent callers and
-//!    crashes never see half an image.
+//!    crashes never see half an image, and rebuilds an image made from a
+//!    worse source than the host now has.
 //!
-//! The book's chapter 1 (chroot) explains why an image needs each of these.
+//! The book's appendix "The demo image and the probe" follows this plan;
+//! chapter 1 (chroot) explains why an image needs each of these.
 
 mod busybox;
 mod cache;
+mod commands;
 pub mod elf;
 mod host;
 mod layout;
 mod manifest;
 mod mirror;
+mod source;
 
 use std::fs;
 use std::io;
@@ -43,7 +53,8 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 pub use busybox::BusyboxError;
-pub use cache::{ensure, state_root};
+pub use cache::{ensure, ensure_with, state_root};
+pub use commands::{find as find_command, Need, Offer, COMMANDS};
 pub use elf::ElfError;
 pub use host::HostError;
 pub use layout::LayoutError;
@@ -51,6 +62,7 @@ pub use manifest::{
     Entry, EntryKind, Manifest, ManifestError, SourceKind, FORMAT_VERSION, MANIFEST_FILE,
 };
 pub use mirror::MirrorError;
+pub use source::{Source, SourceChoice, SourceError, SOURCE_ENV};
 
 /// Where the isolation probe lives inside the image.
 pub const PROBE_PATH: &str = "/usr/local/bin/probe";
@@ -58,34 +70,6 @@ pub const PROBE_PATH: &str = "/usr/local/bin/probe";
 pub const BREAKOUT_PATH: &str = "/usr/local/bin/breakout";
 /// Where the memory hog of chapter 3 lives inside the image.
 pub const MEMHOG_PATH: &str = "/usr/local/bin/memhog";
-
-/// Where the image's programs come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// A statically linked busybox on the host, copied with its applet links.
-    Busybox { binary: PathBuf },
-    /// The host's own `/bin/sh` and commands, with their shared libraries.
-    HostBinaries,
-}
-
-impl Source {
-    /// Busybox when the host has a *static* one (checked by reading its ELF
-    /// headers: no `PT_INTERP`), else the host's binaries.
-    pub fn detect() -> Source {
-        match busybox::find_static() {
-            Some(binary) => Source::Busybox { binary },
-            None => Source::HostBinaries,
-        }
-    }
-
-    /// The data-only name of this source, as the manifest records it.
-    pub fn kind(&self) -> SourceKind {
-        match self {
-            Source::Busybox { .. } => SourceKind::Busybox,
-            Source::HostBinaries => SourceKind::HostBinaries,
-        }
-    }
-}
 
 /// Everything that can go wrong while building, checking or caching the image.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +92,19 @@ pub enum DemoError {
         rootfs: PathBuf,
         source: ManifestError,
     },
+    /// A build finished, yet a required command is not where a container's
+    /// PATH lookup would find it.
+    #[error(
+        "the demo image built at {rootfs} from {from:?} does not offer {command}: \
+         no executable {command} in its PATH directories"
+    )]
+    Lacks {
+        rootfs: PathBuf,
+        from: SourceKind,
+        command: &'static str,
+    },
+    #[error(transparent)]
+    Source(#[from] SourceError),
     #[error(transparent)]
     Layout(#[from] LayoutError),
     #[error(transparent)]
@@ -166,6 +163,18 @@ pub fn build(rootfs: &Path, source: &Source) -> Result<Manifest, DemoError> {
         Source::Busybox { binary } => busybox::install(rootfs, binary)?,
         Source::HostBinaries => host::install(rootfs)?,
     }
+    // Each source checked its own way that it could provide every required
+    // command; this checks the result the way a container will look.
+    let lacking = COMMANDS
+        .iter()
+        .find(|c| c.need == Need::Required && commands::find(rootfs, c.name).is_none());
+    if let Some(command) = lacking {
+        return Err(DemoError::Lacks {
+            rootfs: rootfs.to_path_buf(),
+            from: source.kind(),
+            command: command.name,
+        });
+    }
 
     let manifest = Manifest::scan(rootfs, source.kind())?;
     manifest.save(&manifest::manifest_path(rootfs))?;
@@ -174,15 +183,32 @@ pub fn build(rootfs: &Path, source: &Source) -> Result<Manifest, DemoError> {
 
 /// Check the image at `rootfs` against its manifest, which is read from
 /// `rootfs/../manifest.json` (the manifest stays outside the tree containers
-/// see). Fails when the manifest is missing, unreadable, of another format
-/// version or for other embedded tools, or when any entry it lists is missing
-/// or has another kind, size, mode or link target.
-pub fn verify(rootfs: &Path) -> Result<(), DemoError> {
+/// see), and return the manifest. Fails when the manifest is missing,
+/// unreadable, of another format version, for other embedded tools or
+/// another list of [`COMMANDS`], or when any entry it lists is missing or
+/// has another kind, size, mode or link target.
+pub fn verify(rootfs: &Path) -> Result<Manifest, DemoError> {
     manifest::verify(rootfs).map_err(|source| DemoError::Damaged {
         rootfs: rootfs.to_path_buf(),
         source,
     })
 }
+
+// ANCHOR: identity
+/// A cheap identity of the image whose tree is `rootfs` (what [`ensure`]
+/// returns): `sha256:` and the hex digest of its manifest's bytes.
+///
+/// The manifest records the source, the embedded tools' fingerprint, the
+/// list of commands and every entry's kind, size, mode and link target, so
+/// two images with one identity hold the same tree as far as [`verify`] can
+/// tell, and a rebuild from another source (or after a change to the list)
+/// gets another identity. An image store that imported the rootfs once keeps
+/// the identity beside its copy, and imports again when it differs. Reading
+/// one small file, it is cheap enough for every container start.
+pub fn identity(rootfs: &Path) -> Result<String, DemoError> {
+    Ok(manifest::identity(rootfs)?)
+}
+// ANCHOR_END: identity
 
 #[cfg(test)]
 mod tests {

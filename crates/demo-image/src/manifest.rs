@@ -25,12 +25,16 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
+use crate::commands;
 use crate::layout::TOOLS_FINGERPRINT;
 
 /// Bumped whenever the image's contents or this format change, so images
 /// built by an older cratebox are rebuilt instead of half-trusted.
-pub const FORMAT_VERSION: u32 = 1;
+/// (2: the manifest records the list of commands the image was built to
+/// offer; images of format 1 lacked most of the host source's commands.)
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The manifest's file name, beside the rootfs.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -76,6 +80,10 @@ pub struct Manifest {
     pub source: SourceKind,
     /// `build.rs`'s fingerprint of the embedded tools at build time.
     pub tools_fingerprint: String,
+    /// The names on [`crate::COMMANDS`] at build time. An image built
+    /// against another list may lack a command this cratebox's README runs,
+    /// so [`crate::verify`] refuses it and the cache rebuilds it.
+    pub commands: Vec<String>,
     /// Sorted by path, the root `/` first.
     pub entries: Vec<Entry>,
 }
@@ -103,6 +111,12 @@ pub enum ManifestError {
         path: PathBuf,
         found: String,
         expected: String,
+    },
+    #[error("{path} was built for another list of commands")]
+    Commands {
+        path: PathBuf,
+        found: Vec<String>,
+        expected: Vec<String>,
     },
     #[error("{rootfs} has no {entry}")]
     Missing { rootfs: PathBuf, entry: PathBuf },
@@ -156,6 +170,7 @@ impl Manifest {
             format: FORMAT_VERSION,
             source,
             tools_fingerprint: TOOLS_FINGERPRINT.to_string(),
+            commands: commands::names(),
             entries,
         })
     }
@@ -186,11 +201,12 @@ impl Manifest {
     }
 }
 
-/// Check the rootfs at `rootfs` against `rootfs/../manifest.json`: the
-/// manifest must be this crate's format with today's tools, and every entry it
-/// lists must still be there with the same kind, size, mode and link target.
-/// Entries added since (files a container wrote to `/tmp`) are allowed.
-pub fn verify(rootfs: &Path) -> Result<(), ManifestError> {
+/// Check the rootfs at `rootfs` against `rootfs/../manifest.json`, and
+/// return the manifest: it must be this crate's format with today's tools
+/// and list of commands, and every entry it lists must still be there with
+/// the same kind, size, mode and link target. Entries added since (files a
+/// container wrote to `/tmp`) are allowed.
+pub fn verify(rootfs: &Path) -> Result<Manifest, ManifestError> {
     let path = manifest_path(rootfs);
     let manifest = Manifest::load(&path)?;
     if manifest.format != FORMAT_VERSION {
@@ -207,10 +223,27 @@ pub fn verify(rootfs: &Path) -> Result<(), ManifestError> {
             expected: TOOLS_FINGERPRINT.to_string(),
         });
     }
+    if manifest.commands != commands::names() {
+        return Err(ManifestError::Commands {
+            path,
+            found: manifest.commands,
+            expected: commands::names(),
+        });
+    }
     manifest
         .entries
         .iter()
-        .try_for_each(|expected| check_entry(rootfs, expected))
+        .try_for_each(|expected| check_entry(rootfs, expected))?;
+    Ok(manifest)
+}
+
+/// `sha256:` and the digest of the bytes of `rootfs/../manifest.json`.
+pub(crate) fn identity(rootfs: &Path) -> Result<String, ManifestError> {
+    let path = manifest_path(rootfs);
+    let bytes = fs::read(&path).map_err(|source| ManifestError::Read { path, source })?;
+    let digest = Sha256::digest(&bytes);
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    Ok(format!("sha256:{hex}"))
 }
 
 fn check_entry(rootfs: &Path, expected: &Entry) -> Result<(), ManifestError> {

@@ -1,5 +1,6 @@
 //! The cache: `ensure()` builds once, reuses a good image, rebuilds a damaged
-//! one, and stays correct when called concurrently.
+//! one or one from a worse or other source, and stays correct when called
+//! concurrently.
 
 mod common;
 
@@ -7,7 +8,9 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use cratebox_demo_image::{ensure, verify, DemoError};
+use cratebox_demo_image::{
+    ensure, ensure_with, identity, verify, DemoError, SourceChoice, SourceKind,
+};
 use tempfile::TempDir;
 
 use common::assert_holds_only;
@@ -85,6 +88,117 @@ fn ensure_rebuilds_an_image_of_another_format() {
     ensure(state.path()).unwrap();
     assert!(!marker.exists(), "an image of an old format was reused");
     assert_holds_only(state.path(), &["demo"]);
+}
+
+/// Whether this host has a static busybox; without one, the tests that need
+/// it say they are skipped (and fail under CI, which installs it).
+fn busybox_here() -> bool {
+    match SourceChoice::Busybox.source() {
+        Ok(_) => true,
+        Err(error) => {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "{error}");
+            eprintln!("skipped: {error}");
+            false
+        }
+    }
+}
+
+/// The source the published image under `state` was built from.
+fn built_from(state: &Path) -> SourceKind {
+    verify(&state.join("demo/rootfs"))
+        .expect("the published image verifies")
+        .source
+}
+
+// The README's first command on a host without busybox-static, then again
+// once it is installed: the image of host programs must not stay.
+#[test]
+fn a_host_image_is_rebuilt_from_busybox_once_there_is_one() {
+    if !busybox_here() {
+        return;
+    }
+    let state = TempDir::new().unwrap();
+    let rootfs = ensure_with(state.path(), SourceChoice::Host).unwrap();
+    assert_eq!(built_from(state.path()), SourceKind::HostBinaries);
+    let host_identity = identity(&rootfs).unwrap();
+    let marker = leave_marker(&rootfs);
+
+    let again = ensure_with(state.path(), SourceChoice::Auto).unwrap();
+    assert_eq!(again, rootfs);
+    assert_eq!(built_from(state.path()), SourceKind::Busybox);
+    assert!(!marker.exists(), "the host image was kept");
+    assert!(again.join("bin/busybox").is_file());
+    assert_ne!(identity(&again).unwrap(), host_identity);
+    assert_holds_only(state.path(), &["demo"]);
+}
+
+#[test]
+fn an_image_of_the_source_asked_for_is_kept_and_another_is_rebuilt() {
+    if !busybox_here() {
+        return;
+    }
+    let state = TempDir::new().unwrap();
+    let rootfs = ensure_with(state.path(), SourceChoice::Busybox).unwrap();
+    let busybox_identity = identity(&rootfs).unwrap();
+    let marker = leave_marker(&rootfs);
+    // auto never trades busybox for anything else.
+    ensure_with(state.path(), SourceChoice::Auto).unwrap();
+    assert!(marker.exists(), "auto rebuilt a busybox image");
+    assert_eq!(identity(&rootfs).unwrap(), busybox_identity);
+
+    ensure_with(state.path(), SourceChoice::Host).unwrap();
+    assert_eq!(built_from(state.path()), SourceKind::HostBinaries);
+    assert!(!marker.exists(), "asked for host, kept busybox");
+    let marker = leave_marker(&rootfs);
+    ensure_with(state.path(), SourceChoice::Host).unwrap();
+    assert!(marker.exists(), "a host image was rebuilt for host");
+
+    ensure_with(state.path(), SourceChoice::Busybox).unwrap();
+    assert_eq!(built_from(state.path()), SourceKind::Busybox);
+    // The same source on the same host gives the same manifest.
+    assert_eq!(identity(&rootfs).unwrap(), busybox_identity);
+    assert_holds_only(state.path(), &["demo"]);
+}
+
+#[test]
+fn ensure_rebuilds_an_image_built_for_another_list_of_commands() {
+    let state = TempDir::new().unwrap();
+    let rootfs = ensure(state.path()).unwrap();
+    let before = identity(&rootfs).unwrap();
+    let marker = leave_marker(&rootfs);
+    // What a cratebox from before `tr` was on the list would have written.
+    let manifest = state.path().join("demo/manifest.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&manifest).unwrap()).unwrap();
+    let commands = json["commands"].as_array_mut().unwrap();
+    commands.retain(|name| name != "tr");
+    fs::write(&manifest, json.to_string()).unwrap();
+    let error = verify(&rootfs).unwrap_err();
+    assert!(
+        error.to_string().contains("another list of commands"),
+        "{error}"
+    );
+
+    ensure(state.path()).unwrap();
+    assert!(!marker.exists(), "an image for another list was reused");
+    assert_eq!(identity(&rootfs).unwrap(), before);
+    assert_holds_only(state.path(), &["demo"]);
+}
+
+#[test]
+fn the_identity_is_the_digest_of_the_manifest() {
+    let state = TempDir::new().unwrap();
+    let rootfs = ensure(state.path()).unwrap();
+    let id = identity(&rootfs).unwrap();
+    let hex = id.strip_prefix("sha256:").expect("a sha256 digest");
+    assert_eq!(hex.len(), 64, "{id}");
+    assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    // Reusing the image keeps it; a container's files in /tmp do not count.
+    leave_marker(&rootfs);
+    ensure(state.path()).unwrap();
+    assert_eq!(identity(&rootfs).unwrap(), id);
+    let error = identity(&state.path().join("nowhere/rootfs")).unwrap_err();
+    assert!(error.to_string().contains("manifest.json"), "{error}");
 }
 
 #[test]

@@ -13,12 +13,21 @@
 //!   after. [`TestEnv::finish`] asserts nothing was left behind.
 //! - [`host_namespaces`] and [`normalize_report`]: run the `probe` inside a
 //!   container and turn its report into a stable snapshot.
+//! - [`examples`] and [`shell`]: the command lines the README, the book and
+//!   the chapter demos show, read from those files, and which programs they
+//!   run inside a container; [`readme`] runs the README's on both demo
+//!   image sources.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod examples;
+pub mod readme;
+pub mod shell;
+
+use cratebox_demo_image::{SourceChoice, SOURCE_ENV};
 pub use cratebox_demo_image::{BREAKOUT_PATH, MEMHOG_PATH, PROBE_PATH};
 
 /// True when running as root. Otherwise prints "skipped: needs root" and
@@ -76,18 +85,43 @@ pub struct TestEnv {
     dir: tempfile::TempDir,
     rootfs: PathBuf,
     leaks: LeakCheck,
+    /// The demo image source every command is told to use, when the test
+    /// chose one; otherwise commands inherit `CRATEBOX_DEMO_SOURCE` (or its
+    /// absence) from the test run.
+    source: Option<SourceChoice>,
 }
 
 impl TestEnv {
     /// Build the demo image in a fresh temp state root.
     pub fn new() -> TestEnv {
+        TestEnv::build(None)
+    }
+
+    /// Build the demo image from `source` in a fresh temp state root, and
+    /// have every command made by [`TestEnv::command`] ask for it too:
+    /// otherwise a chapter program would rebuild an image of the host's
+    /// programs from busybox at its first start.
+    pub fn with_demo_source(source: SourceChoice) -> TestEnv {
+        TestEnv::build(Some(source))
+    }
+
+    fn build(source: Option<SourceChoice>) -> TestEnv {
         let leaks = LeakCheck::take();
         let dir = tempfile::Builder::new()
             .prefix("cratebox-test-")
             .tempdir()
             .expect("cannot create a temp dir for the test");
-        let rootfs = cratebox_demo_image::ensure(dir.path()).expect("cannot build the demo image");
-        TestEnv { dir, rootfs, leaks }
+        let rootfs = match source {
+            Some(choice) => cratebox_demo_image::ensure_with(dir.path(), choice),
+            None => cratebox_demo_image::ensure(dir.path()),
+        }
+        .unwrap_or_else(|e| panic!("cannot build the demo image: {e}"));
+        TestEnv {
+            dir,
+            rootfs,
+            leaks,
+            source,
+        }
     }
 
     /// The state root (what `CRATEBOX_ROOT` is set to for commands).
@@ -107,6 +141,9 @@ impl TestEnv {
         command
             .env("CRATEBOX_ROOT", self.dir.path())
             .stdin(Stdio::null());
+        if let Some(source) = self.source {
+            command.env(SOURCE_ENV, source.as_str());
+        }
         command
     }
 
