@@ -5,6 +5,7 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+use cratebox_demo_image::SourceChoice;
 use cratebox_testkit::{require_root, run_tool, tool, Outcome, TestEnv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ch04-layers");
@@ -456,5 +457,38 @@ fn run_takes_chapter_twos_isolation_options() {
     );
     let words: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(words, ["web", "0", "100000", "65536", "0", "kept"], "{out}");
+    env.finish();
+}
+
+#[test]
+fn the_demo_image_follows_a_rebuilt_demo_root() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    // First built from the host's programs, as on a machine without busybox.
+    let env = TestEnv::with_demo_source(SourceChoice::Host);
+    let pretty = |out: String| {
+        out.lines()
+            .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let first = env.run_ok(BIN, &["run", "--rm", "demo", "cat", "/etc/os-release"]);
+    assert!(pretty(first).contains("host binaries"));
+    env.run_ok(BIN, &["run", "--name", "old", "demo", "true"]);
+    // Then busybox is asked for (as `auto` does once it is installed): the
+    // root file system is rebuilt, and demo:latest must follow it.
+    let mut command = env.command(BIN);
+    command
+        .env(cratebox_demo_image::SOURCE_ENV, "busybox")
+        .args(["run", "--rm", "demo", "cat", "/etc/os-release"]);
+    let out: cratebox_testkit::Outcome = command.output().unwrap().into();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(pretty(out.stdout.clone()).contains("busybox"), "{out:?}");
+    // The container made from the old import still has its image.
+    let diff = ch04(&env, &["diff", "old"]);
+    assert_eq!(diff.code, 0, "{diff:?}");
+    env.run_ok(BIN, &["rm", "old"]);
     env.finish();
 }

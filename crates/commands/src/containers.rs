@@ -112,7 +112,7 @@ pub fn ps(engine: &Engine, args: PsArgs) -> anyhow::Result<i32> {
 pub fn rm(engine: &Engine, args: RmArgs) -> anyhow::Result<i32> {
     for key in args.containers {
         let record = engine.containers.find(&key)?;
-        engine.containers.remove(&record)?;
+        engine.remove_container(&record)?;
         println!("{key}");
     }
     Ok(0)

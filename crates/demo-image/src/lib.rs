@@ -4,7 +4,7 @@
 //! A container image is, at bottom, a directory tree that becomes `/` for the
 //! processes inside. Docker downloads one; a newcomer reading this book may
 //! have no images and no network, so cratebox *builds* a small one from the
-//! host on first use and caches it under the state directory
+//! host on first use and keeps it under the state directory
 //! (`/var/lib/cratebox/demo/`, or `$CRATEBOX_ROOT/demo/`).
 //!
 //! # Lesson plan
@@ -29,7 +29,7 @@
 //! 4. `manifest`: what a build wrote (with its source and the list it was
 //!    built against), [`verify`], the cheap check that a cached image is
 //!    still whole and current, and [`identity`], a digest of it.
-//! 5. `cache`: [`ensure`], which builds off to the side and
+//! 5. `publish`: [`ensure`], which builds off to the side and
 //!    publishes with one atomic `rename(2)`, so that concurrent callers and
 //!    crashes never see half an image, and rebuilds an image made from a
 //!    worse source than the host now has.
@@ -38,13 +38,13 @@
 //! chapter 1 (chroot) explains why an image needs each of these.
 
 mod busybox;
-mod cache;
 mod commands;
 pub mod elf;
 mod host;
 mod layout;
 mod manifest;
 mod mirror;
+mod publish;
 mod source;
 
 use std::fs;
@@ -53,7 +53,6 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 pub use busybox::BusyboxError;
-pub use cache::{ensure, ensure_with, state_root};
 pub use commands::{find as find_command, Need, Offer, COMMANDS};
 pub use elf::ElfError;
 pub use host::HostError;
@@ -62,6 +61,7 @@ pub use manifest::{
     Entry, EntryKind, Manifest, ManifestError, SourceKind, FORMAT_VERSION, MANIFEST_FILE,
 };
 pub use mirror::MirrorError;
+pub use publish::{ensure, ensure_with, state_root};
 pub use source::{Source, SourceChoice, SourceError, SOURCE_ENV};
 
 /// Where the isolation probe lives inside the image.

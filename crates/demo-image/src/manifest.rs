@@ -82,7 +82,7 @@ pub struct Manifest {
     pub tools_fingerprint: String,
     /// The names on [`crate::COMMANDS`] at build time. An image built
     /// against another list may lack a command this cratebox's README runs,
-    /// so [`crate::verify`] refuses it and the cache rebuilds it.
+    /// so [`crate::verify`] refuses it and [`crate::ensure`] rebuilds it.
     pub commands: Vec<String>,
     /// Sorted by path, the root `/` first.
     pub entries: Vec<Entry>,

@@ -476,6 +476,17 @@ impl Store {
         Ok(())
     }
 
+    /// Stop keeping one image on behalf of `owner` (nothing happens if it
+    /// was not kept).
+    pub fn release(&self, owner: &str, manifest: &Digest) -> Result<(), StoreError> {
+        let path = self.roots_dir(owner).join(manifest.hex());
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error("cannot remove", &path)(e)),
+        }
+    }
+
     /// Stop keeping every image `owner` kept; returns how many there were.
     /// Their blobs go at the next [`Store::gc`], unless a name or another
     /// owner still reaches them.

@@ -8,8 +8,10 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::Path;
 
-use cratebox_image::build::{add_layer, store_layer_file};
+use cratebox_image::build::store_layer_file;
+use cratebox_image::new_image::{Layer, NewImage};
 use cratebox_image::reference::Reference;
+use serde_json::json;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -17,37 +19,57 @@ use crate::error::EngineError;
 /// The name the demo image gets in the store.
 pub const DEMO_IMAGE: &str = "demo:latest";
 
+/// The label that records which build of the demo root file system an
+/// image was imported from (`cratebox_demo_image::identity`).
+pub const IDENTITY_LABEL: &str = "org.cratebox.demo.identity";
+
 impl Engine {
-    /// Make sure `demo:latest` exists: the demo root file system of chapter
-    /// 1, imported as a one-layer image the first time it is needed.
+    // ANCHOR: ensure_demo
+    /// Make sure `demo:latest` is the demo root file system of chapter 1 as
+    /// it is now, imported as a one-layer image. The root file system is
+    /// rebuilt when a better source appears (a static busybox) or its list
+    /// of commands changed; its identity, kept as a label on the image,
+    /// tells the store to import it again.
     pub fn ensure_demo(&self) -> Result<(), EngineError> {
         let demo: Reference = DEMO_IMAGE.parse()?;
-        if self.store.resolve(&demo).is_ok() {
+        let rootfs = cratebox_demo_image::ensure(self.state_root())?;
+        let identity = cratebox_demo_image::identity(&rootfs)?;
+        let imported = self.store.resolve(&demo).ok().and_then(|image| {
+            let labels = image.config.config().as_ref()?.labels().clone()?;
+            labels.get(IDENTITY_LABEL).cloned()
+        });
+        if imported.as_deref() == Some(identity.as_str()) {
             return Ok(());
         }
-        let rootfs = cratebox_demo_image::ensure(self.state_root())?;
-        let tar_path = self
-            .state_root()
-            .join(format!(".demo-{}.tar", std::process::id()));
-        let imported = (|| {
+        let tar_path = self.temp_path("demo");
+        let result = (|| -> Result<(), EngineError> {
             tar_directory(&rootfs, &tar_path).map_err(|source| EngineError::Io {
                 what: "tar",
                 path: rootfs.clone(),
                 source,
             })?;
             let layer = store_layer_file(&self.store, &tar_path)?;
-            add_layer(
-                &self.store,
-                None,
-                &layer,
+            let mut image = NewImage::root_filesystem();
+            image.insert("Labels", IDENTITY_LABEL, json!(identity));
+            image.add_layer(
+                Some(Layer::from(&layer)),
                 "cratebox demo image (from the host)",
-                &demo,
-            )?;
+            );
+            let written = image.write(&self.store)?.clone();
+            self.store
+                .tag(&demo, &written.manifest, written.manifest_size)?;
             Ok(())
         })();
         let _ = fs::remove_file(&tar_path);
-        imported
+        result?;
+        // An older import, if there was one, is garbage now (containers
+        // made from it keep it).
+        if imported.is_some() {
+            self.collect_garbage()?;
+        }
+        Ok(())
     }
+    // ANCHOR_END: ensure_demo
 }
 
 /// Tar a directory tree (symlinks as symlinks, sorted, paths relative).

@@ -31,6 +31,9 @@ use crate::error::EngineError;
 use crate::layered::{run_on_layers, Isolation};
 use crate::RunOutcome;
 
+/// On whose behalf the store keeps the images of existing containers.
+const CONTAINERS_OWNER: &str = "containers";
+
 /// The state directories, opened.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -171,6 +174,9 @@ impl Engine {
             image.manifest_digest.as_str(),
             command.clone(),
         )?;
+        // A container needs its image for as long as it exists (`diff`,
+        // `commit`), even if the image loses its name.
+        self.store.keep(CONTAINERS_OWNER, &image.manifest_digest)?;
         let mut container_command = ContainerCommand::new(command);
         for (key, value) in env {
             container_command.set_env(&key, &value);
@@ -198,13 +204,30 @@ impl Engine {
             },
         };
         if request.remove {
-            self.containers.remove(&record)?;
+            self.remove_container(&record)?;
         } else {
             self.containers.save(&record)?;
         }
         Ok((record, ran?))
     }
     // ANCHOR_END: run
+
+    /// `rm CONTAINER`: its record and writable layer; and its image is no
+    /// longer kept for it. Refused while it runs.
+    pub fn remove_container(&self, record: &Record) -> Result<(), EngineError> {
+        self.containers.remove(record)?;
+        let still_used = self
+            .containers
+            .list()?
+            .iter()
+            .any(|other| other.image_digest == record.image_digest);
+        if !still_used {
+            if let Ok(digest) = record.image_digest.parse::<Digest>() {
+                self.store.release(CONTAINERS_OWNER, &digest)?;
+            }
+        }
+        Ok(())
+    }
 
     /// The image a container was made from.
     fn image_of(&self, record: &Record) -> Result<Image, EngineError> {

@@ -1,5 +1,5 @@
-//! The image cache: build once, publish atomically, rebuild when damaged or
-//! when a better source appears.
+//! Publishing the demo image: build once, publish atomically, rebuild when
+//! damaged or when a better source appears.
 //!
 //! The state directory holds at most one published image:
 //!
