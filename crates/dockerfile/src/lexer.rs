@@ -18,7 +18,8 @@
 //!    tabs after it allowed) continues on the next line. The escape is
 //!    dropped and the lines are joined *without* a newline. Comment lines
 //!    and empty lines in the middle of a continued instruction are skipped,
-//!    so a long `RUN` can carry comments between its lines.
+//!    so a long `RUN` can carry comments between its lines. An escaped
+//!    escape (`\\` at the end) is a plain character and continues nothing.
 //!
 //! Each logical line remembers which physical line and column each of its
 //! pieces came from, so that an error found later in the joined text can
@@ -106,7 +107,7 @@ pub(crate) fn lex(text: &str) -> Result<Lexed, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let physical: Vec<&str> = text
         .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .map(|l| l.trim_end_matches('\r'))
         .collect();
 
     let (escape, first_line) = directives(&physical)?;
@@ -204,11 +205,21 @@ fn directive(raw: &str) -> Option<(String, &str)> {
 
 /// The line without its trailing escape (and blanks after it), and whether
 /// there was one.
+///
+/// An escape that is itself escaped is a character, not a continuation:
+/// `ENV C trailing\\backslash\\` sets C to a value that ends in a
+/// backslash, and the next line is an instruction of its own. Docker decides
+/// this with a regular expression that accepts the escape only after a
+/// character that is not an escape (or alone on its line), so a run of two
+/// or more escapes at the end never continues, not even three, which a
+/// shell would read as an escaped escape and then a continuation. Docker's
+/// source admits that case as a known gap; cratebox follows docker rather
+/// than the shell, so that a Dockerfile means the same to both.
 fn strip_continuation(line: &str, escape: char) -> (&str, bool) {
     let end = line.trim_end_matches([' ', '\t']);
     match end.strip_suffix(escape) {
-        Some(kept) => (kept, true),
-        None => (line, false),
+        Some(kept) if !kept.ends_with(escape) => (kept, true),
+        _ => (line, false),
     }
 }
 
@@ -236,6 +247,23 @@ mod tests {
     #[test]
     fn continuation_allows_blanks_after_the_escape() {
         assert_eq!(texts("RUN a \\  \n b\n"), ["RUN a  b"]);
+    }
+
+    #[test]
+    fn an_escaped_escape_at_the_end_is_not_a_continuation() {
+        assert_eq!(
+            texts("ENV C trailing\\\\backslash\\\\\nENV D not appended\n"),
+            ["ENV C trailing\\\\backslash\\\\", "ENV D not appended"]
+        );
+        assert_eq!(
+            texts("# escape=`\nRUN dir c:\\ ``\nRUN echo next\n"),
+            ["RUN dir c:\\ ``", "RUN echo next"]
+        );
+    }
+
+    #[test]
+    fn a_lone_escape_on_a_line_still_continues() {
+        assert_eq!(texts("RUN a\\\n\\\n b\n"), ["RUN a b"]);
     }
 
     #[test]
