@@ -48,7 +48,7 @@ pub(crate) struct LogicalLine {
 }
 
 /// A run of `LogicalLine::text` copied from one physical line.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Piece {
     /// Byte offset in the joined text where this piece starts.
     offset: usize,
@@ -94,6 +94,31 @@ impl LogicalLine {
         (piece.line, piece.column + before)
     }
 
+    /// The text from byte `offset` on, still mapped to the file: ONBUILD
+    /// parses its trigger as a line of its own, and the trigger's errors
+    /// must point into the ONBUILD line.
+    pub fn tail(&self, offset: usize) -> LogicalLine {
+        let (line, column) = self.position(offset);
+        let mut pieces = vec![Piece {
+            offset: 0,
+            line,
+            column,
+        }];
+        pieces.extend(
+            self.pieces
+                .iter()
+                .filter(|p| p.offset > offset)
+                .map(|p| Piece {
+                    offset: p.offset - offset,
+                    ..*p
+                }),
+        );
+        LogicalLine {
+            text: self.text.get(offset..).unwrap_or_default().to_string(),
+            pieces,
+        }
+    }
+
     /// An error located at byte `offset` of the joined text.
     pub fn error(&self, offset: usize, kind: ParseErrorKind) -> ParseError {
         let (line, column) = self.position(offset);
@@ -105,10 +130,7 @@ impl LogicalLine {
 pub(crate) fn lex(text: &str) -> Result<Lexed, ParseError> {
     // Editors on Windows may start the file with a byte-order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let physical: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.trim_end_matches('\r'))
-        .collect();
+    let physical: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
 
     let (escape, first_line) = directives(&physical)?;
 
@@ -283,6 +305,22 @@ mod tests {
     fn a_directive_after_a_comment_is_a_comment() {
         let lexed = lex("# hello\n# escape=`\nRUN a \\\nRUN b\n");
         assert_eq!(lexed.map(|l| l.escape).ok(), Some('\\'));
+    }
+
+    #[test]
+    fn a_tail_keeps_the_positions_of_its_pieces() {
+        let lexed = lex("ONBUILD COPY a \\\n     b c\n").ok();
+        let tail = lexed
+            .as_ref()
+            .and_then(|l| l.lines.first())
+            .map(|l| l.tail(8));
+        assert_eq!(
+            tail.as_ref().map(|t| t.text.as_str()),
+            Some("COPY a      b c")
+        );
+        assert_eq!(tail.as_ref().map(|t| t.position(0)), Some((1, 9)));
+        let offset = tail.as_ref().and_then(|t| t.text.find('c'));
+        assert_eq!(tail.zip(offset).map(|(t, o)| t.position(o)), Some((2, 8)));
     }
 
     #[test]
