@@ -290,7 +290,11 @@ fn files(args: &Args<'_>) -> Result<(Vec<String>, String), ParseError> {
 fn pairs(args: &Args<'_>) -> Result<Vec<(String, String)>, ParseError> {
     let words = words::quoted_words(args.text, args.offset, args.escape);
     let Some((_, first)) = words.first() else {
-        return Err(args.missing("name=value pairs, e.g. ENV MODE=prod"));
+        return Err(args.missing(if args.name == "LABEL" {
+            "name=value pairs, e.g. LABEL version=1.0"
+        } else {
+            "name=value pairs, e.g. ENV MODE=prod"
+        }));
     };
     if !first.contains('=') {
         // Legacy form: one name, and the rest of the line, blanks and
