@@ -417,9 +417,9 @@ fn onbuild(args: &Args<'_>) -> Result<Trigger, ParseError> {
 /// ONBUILD would make triggers that never end, and FROM and MAINTAINER
 /// describe an image, which the trigger's build has already chosen.
 ///
-/// `escape` is the default one for a trigger being written: docker parses a
-/// stored trigger as a Dockerfile of its own, without the `# escape=` of
-/// the file that wrote it.
+/// The escape is `\` for a trigger being written, whatever the file's
+/// `# escape=` says: docker reads a stored trigger back as a Dockerfile of
+/// its own, without the directives of the file that wrote it.
 pub(crate) fn trigger(line: &LogicalLine, escape: char) -> Result<Instruction, ParseError> {
     let text = line.text.trim_start();
     let start = line.text.len() - text.len();
