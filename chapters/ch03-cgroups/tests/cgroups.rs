@@ -4,6 +4,17 @@
 //! The tests take turns (`one_at_a_time`): each one's leak check looks for any new
 //! cratebox cgroup, and a neighbour's running container would be one.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use cratebox_cgroups::{Hierarchies, PARENT};
 use cratebox_testkit::{require_root, TestEnv, MEMHOG_PATH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ch03-cgroups");
@@ -65,40 +76,238 @@ fn fork_bomb_stops_at_the_pids_limit() {
     env.finish();
 }
 
+/// Processes descended from `ancestor`, itself included.
+fn descendants(ancestor: u32) -> Vec<u32> {
+    let mut parent_of = BTreeMap::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        // The command name, in parentheses, may hold blanks: count the
+        // fields from the last ')' on. The one after the state is the ppid.
+        let ppid = fs::read_to_string(entry.path().join("stat"))
+            .ok()
+            .and_then(|stat| {
+                let (_, rest) = stat.rsplit_once(')')?;
+                rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+            });
+        if let Some(ppid) = ppid {
+            parent_of.insert(pid, ppid);
+        }
+    }
+    let mut found = vec![ancestor];
+    let mut grew = true;
+    while grew {
+        let more: Vec<u32> = parent_of
+            .iter()
+            .filter(|(pid, ppid)| found.contains(ppid) && !found.contains(pid))
+            .map(|(pid, _)| *pid)
+            .collect();
+        grew = !more.is_empty();
+        found.extend(more);
+    }
+    found
+}
+
+/// The host path of `pid`'s cgroup for the cpu controller, if it is one of
+/// cratebox's. The host reads /proc/PID/cgroup from outside the container's
+/// cgroup namespace, so it sees the whole path.
+fn cpu_cgroup_of(pid: u32, hierarchies: &Hierarchies) -> Option<PathBuf> {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    // v1 when a v1 hierarchy has the cpu controller, else the v2 tree.
+    let (mount, v1) = match hierarchies.v1.get("cpu") {
+        Some(mount) => (mount.clone(), true),
+        None => (hierarchies.v2.as_ref()?.path.clone(), false),
+    };
+    text.lines().find_map(|line| {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+        let this_tree = match v1 {
+            true => controllers.split(',').any(|c| c == "cpu"),
+            false => controllers.is_empty(),
+        };
+        let ours = path.starts_with(&format!("/{PARENT}/"));
+        (this_tree && ours).then(|| mount.join(path.trim_start_matches('/')))
+    })
+}
+
+/// A file of the cgroup, trimmed.
+fn read(path: PathBuf) -> String {
+    fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .trim()
+        .to_string()
+}
+
+/// `key`'s number in a flat-keyed file such as cpu.stat.
+fn stat(path: PathBuf, key: &str) -> u64 {
+    read(path)
+        .lines()
+        .find_map(|line| line.strip_prefix(key)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in cpu.stat"))
+}
+
+/// A run of the chapter's binary, watched from the host. Dropping it ends
+/// the container, so that a failed assertion leaves no busy loop behind.
+struct Run {
+    child: Child,
+    hierarchies: Hierarchies,
+}
+
+impl Run {
+    fn start(env: &TestEnv, args: &[&str]) -> Run {
+        let child = env
+            .command(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Run {
+            child,
+            hierarchies: Hierarchies::detect(),
+        }
+    }
+
+    /// The run's processes that are in a cratebox cgroup, each with that
+    /// cgroup's directory for the cpu controller.
+    fn in_cgroup(&self) -> Vec<(u32, PathBuf)> {
+        descendants(self.child.id())
+            .into_iter()
+            .filter_map(|pid| cpu_cgroup_of(pid, &self.hierarchies).map(|dir| (pid, dir)))
+            .collect()
+    }
+
+    /// Kill every process of the run but the supervisor, which then
+    /// reports the statistics and removes the cgroup.
+    fn end_container(&self) {
+        let supervisor = self.child.id();
+        for pid in descendants(supervisor)
+            .into_iter()
+            .filter(|p| *p != supervisor)
+        {
+            // SAFETY: kill(2) with a pid and a signal number; no memory involved.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    }
+
+    fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        self.end_container();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.running() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
-fn half_a_cpu_is_half_a_cpu() {
+fn a_cpu_limit_is_written_to_the_cgroup_and_the_kernel_throttles_to_it() {
     if !require_root() {
         return;
     }
     let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    // Spin for 3 s of wall time; the cgroup's own CPU accounting says how
-    // much CPU time that got.
-    let out = env.run(
-        BIN,
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(60);
+    let mut run = Run::start(
+        &env,
         &[
             "--cpus",
-            "0.5",
+            "0.1",
+            "--cpu-shares",
+            "512",
             "--stats",
-            "timeout",
-            "3",
             "/bin/sh",
             "-c",
             "while :; do :; done",
         ],
     );
-    let cpu: f64 = out
-        .stderr
+
+    // The container's cgroup, found through its process as the host sees it.
+    let dir = loop {
+        if let Some((_, dir)) = run.in_cgroup().into_iter().next() {
+            break dir;
+        }
+        assert!(run.running(), "the run ended early");
+        assert!(
+            Instant::now() < deadline,
+            "no process of the run in a cgroup"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+
+    // The limits as the kernel holds them: 0.1 CPU is 10 ms of every
+    // 100 ms, and 512 shares are weight 20 in v2's units.
+    let v1 = run.hierarchies.v1.contains_key("cpu");
+    let written = match v1 {
+        true => [
+            read(dir.join("cpu.cfs_quota_us")),
+            read(dir.join("cpu.cfs_period_us")),
+            read(dir.join("cpu.shares")),
+        ]
+        .join(" "),
+        false => [read(dir.join("cpu.max")), read(dir.join("cpu.weight"))].join(" "),
+    };
+    let expected = match v1 {
+        true => "10000 100000 512",
+        false => "10000 100000 20",
+    };
+    assert_eq!(written, expected, "in {}", dir.display());
+
+    // And the kernel enforces them: the busy loop is throttled once it has
+    // used a period's quota. Wait for that rather than for a fixed time: on
+    // a busy machine the loop may take a while to get 10 ms in one period
+    // (a small quota, so that even a busy machine gives that much). Let it
+    // run 2 s at least, so that the CPU time below means something.
+    while stat(dir.join("cpu.stat"), "nr_throttled") == 0
+        || started.elapsed() < Duration::from_secs(2)
+    {
+        assert!(run.running(), "the run ended early");
+        assert!(
+            Instant::now() < deadline,
+            "never throttled: {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run.end_container();
+    let status = run.child.wait().unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = run.child.stderr.take() {
+        pipe.read_to_string(&mut stderr).unwrap();
+    }
+    assert_eq!(status.code(), Some(137), "{stderr}");
+    let cpu: f64 = stderr
         .split("cpu ")
         .nth(1)
         .and_then(|rest| rest.split('s').next())
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no cpu time in the stats: {out:?}"));
-    let share = cpu / 3.0;
+        .unwrap_or_else(|| panic!("no cpu time in the stats: {stderr}"));
+
+    // What the CPU time can say without noise: at least one quota was used
+    // (it was throttled), and no more than the quota allows over the whole
+    // run; a busy machine only lowers it. The kernel checks the quota at
+    // each tick, so a period may overrun by a tick (10 ms at HZ=100, the
+    // coarsest), and the run may touch one period more than its length
+    // holds: (10 wall + 1) periods of at most 10 + 10 ms, and 30 ms for
+    // rounding. A loop without the limit would take a whole CPU, on a
+    // machine quiet enough to give one.
+    assert!(cpu >= 0.01, "throttled after {cpu:.3}s of CPU");
+    let most = (10.0 * wall + 1.0) * 0.020 + 0.03;
     assert!(
-        (0.4..=0.6).contains(&share),
-        "used {share:.2} of a CPU, asked for 0.5 ({out:?})"
+        cpu <= most,
+        "{cpu:.2}s of CPU in {wall:.2}s under --cpus 0.1, more than {most:.2}s"
     );
+    drop(run);
     env.finish();
 }
 

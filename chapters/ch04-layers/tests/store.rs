@@ -271,23 +271,68 @@ fn concurrent_imports_and_commits_keep_the_store_whole() {
     env.finish();
 }
 
+/// Whether process `pid` has a temp file in `dir` with something in it: the
+/// store writes every blob to `.tmp-PID-N` first, then renames it to its
+/// digest.
+fn writing_temp_file(dir: &Path, pid: u32) -> bool {
+    let prefix = format!(".tmp-{pid}-");
+    std::fs::read_dir(dir).unwrap().flatten().any(|entry| {
+        entry.file_name().to_string_lossy().starts_with(&prefix)
+            && entry.metadata().map(|m| m.len() > 0).unwrap_or(false)
+    })
+}
+
+/// Blobs whose content is not what their name says: a half-written file in
+/// plain sight. Temp files are not blobs and are skipped.
+fn blobs_not_matching_their_names(dir: &Path) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".tmp-") {
+            continue;
+        }
+        // sha256sum rather than hashing here: the test binary is not
+        // optimised, and the biggest blob is 128 MiB.
+        let sum = std::process::Command::new("sha256sum")
+            .arg(entry.path())
+            .output()
+            .unwrap();
+        assert!(sum.status.success(), "sha256sum {name}: {sum:?}");
+        let sum = String::from_utf8_lossy(&sum.stdout);
+        if sum.split_whitespace().next() != Some(name.as_str()) {
+            wrong.push(name);
+        }
+    }
+    wrong
+}
+
 #[test]
 fn an_import_killed_half_way_leaves_no_image() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+
     if !require_root() {
         return;
     }
     let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
     env.run_ok(BIN, &["images"]);
-    // A tar big enough to take a while: 128 files of 1 MiB.
+    let blobs = env.state_root().join("oci/blobs/sha256");
+    // A tar big enough to be caught while it is copied: 128 files of 1 MiB,
+    // with every header field an importer reads (an empty uid field makes
+    // the tar one that no import accepts, killed or not).
     let tar = env.state_root().join("big.tar");
     {
         let mut builder = tar::Builder::new(std::fs::File::create(&tar).unwrap());
         let block = vec![7u8; 1 << 20];
         for i in 0..128 {
             let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Regular);
             header.set_size(block.len() as u64);
             header.set_mode(0o644);
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_mtime(0);
             header.set_cksum();
             builder
                 .append_data(&mut header, format!("data/{i}"), &block[..])
@@ -295,17 +340,57 @@ fn an_import_killed_half_way_leaves_no_image() {
         }
         builder.finish().unwrap();
     }
+    let tar = tar.to_str().unwrap();
     let mut child = env
         .command(BIN)
-        .args(["import", tar.to_str().unwrap(), "half"])
+        .args(["import", tar, "half"])
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(40));
+    let pid = child.id();
+
+    // Kill it only once it is writing the layer into the store: killed any
+    // earlier, while it still reads the tar, it would prove nothing.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !writing_temp_file(&blobs, pid) {
+        let ended = child.try_wait().unwrap();
+        assert!(
+            ended.is_none(),
+            "the import ended ({ended:?}) before it was seen writing its layer"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the import never wrote its layer"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     child.kill().unwrap();
-    child.wait().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGKILL),
+        "the import finished before the kill: {status:?}"
+    );
+
+    // No image, and nothing half-written where a reader looks: every blob
+    // is whole, and what the import left is only its own temp file.
     let out: Outcome = env.run(BIN, &["images"]);
+    assert_eq!(out.code, 0, "{out:?}");
     assert!(!out.stdout.contains("half"), "{out:?}");
-    // The store is still usable.
+    assert_eq!(blobs_not_matching_their_names(&blobs), Vec::<String>::new());
+    let killed_prefix = format!(".tmp-{pid}-");
+    for entry in std::fs::read_dir(&blobs).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(
+            !name.starts_with(".tmp-") || name.starts_with(&killed_prefix),
+            "a temp file not of the killed import: {name}"
+        );
+    }
+
+    // The store is still usable: the same import now succeeds, whole.
+    env.run_ok(BIN, &["import", tar, "half"]);
+    let images = env.run_ok(BIN, &["images"]);
+    assert!(images.lines().any(|l| l.starts_with("half ")), "{images}");
+    assert_eq!(blobs_not_matching_their_names(&blobs), Vec::<String>::new());
     assert_eq!(
         env.run_ok(BIN, &["run", "--rm", "demo", "cat", "/etc/hostname"]),
         "cratebox\n"

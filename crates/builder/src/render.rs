@@ -34,6 +34,8 @@ pub fn render(instruction: &Instruction) -> String {
         Instruction::Expose(ports) => format!("EXPOSE {}", ports.join(" ")),
         Instruction::Volume(paths) => format!("VOLUME {}", paths.join(" ")),
         Instruction::Shell(argv) => format!("SHELL {}", json(argv)),
+        // The trigger's text as written, which is what the image keeps.
+        Instruction::Onbuild(trigger) => format!("ONBUILD {}", trigger.text),
     }
 }
 

@@ -89,22 +89,39 @@ fn a_real_process_is_counted_and_removed_with_the_cgroup() {
         },
     )
     .unwrap();
-    // A process that burns a little CPU, then waits to be killed.
+    // A process that burns a little CPU once told to, then waits to be
+    // killed. It waits for the word until it is in the cgroup: CPU it
+    // burned before would be counted elsewhere.
     let mut child = std::process::Command::new("/bin/sh")
         .args([
             "-c",
-            "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 60",
+            "read go; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 60",
         ])
+        .stdin(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     cgroup.add_task(Pid::from_raw(child.id() as i32)).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let stats = cgroup.stats();
-    assert!(stats.pids_peak.unwrap_or(0) >= 1, "{stats:?}");
-    assert!(stats.cpu_time.is_some(), "{stats:?}");
-    // remove() kills what is still inside.
+    let mut go = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut go, b"go\n").unwrap();
+    // Wait for the cgroup to have counted some of it, however slowly a busy
+    // machine runs the loop.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let counted = loop {
+        let stats = cgroup.stats();
+        if stats.cpu_time.is_some_and(|t| !t.is_zero()) {
+            break Ok(stats);
+        }
+        if std::time::Instant::now() > deadline {
+            break Err(stats);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    // remove() kills what is still inside; done before judging, so that a
+    // failure leaves nothing behind.
     cgroup.remove().unwrap();
     let status = child.wait().unwrap();
+    let stats = counted.unwrap_or_else(|stats| panic!("no CPU time counted: {stats:?}"));
+    assert!(stats.pids_peak.unwrap_or(0) >= 1, "{stats:?}");
     assert!(!status.success());
     leaks.assert_nothing_new(&std::env::temp_dir().join("no-such-dir"));
 }

@@ -86,6 +86,28 @@ pub enum Instruction {
     Shell(Vec<String>),
     /// The signal that asks the container to stop (default SIGTERM).
     StopSignal(String),
+    /// An instruction kept in the image for a later build: `ONBUILD COPY .
+    /// /app` in a base image runs `COPY . /app` right after the `FROM` of
+    /// every Dockerfile that builds on it. See [`Trigger`].
+    Onbuild(Trigger),
+}
+
+/// What `ONBUILD` keeps: the trigger as text and as the instruction it is.
+///
+/// Both, because they serve two builds. The image records the *text*, in
+/// its config's `OnBuild` list, exactly as docker does (`"RUN echo hi"`);
+/// the later build reads that text back with [`crate::parse_trigger`]. The
+/// parsed *instruction* is that same reading done now, so that a trigger
+/// that can never run is refused when it is written rather than in
+/// somebody else's build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    /// The instruction as written after `ONBUILD`, continuations joined.
+    pub text: String,
+    /// `text` parsed as a later build will parse it: with the default
+    /// escape `\`, whatever this Dockerfile's `# escape=` says, because
+    /// docker reads a stored trigger as a Dockerfile of its own.
+    pub instruction: Box<Instruction>,
 }
 
 /// The two ways to write a command.

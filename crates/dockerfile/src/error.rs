@@ -32,6 +32,8 @@ pub enum ParseErrorKind {
     #[error("the {0} parser directive is given twice: each may appear only once")]
     DuplicateDirective(String),
 
+    // ONBUILD is parsed, but left out of this list until the builder runs
+    // its triggers: a reader of this message wants an instruction to use.
     #[error(
         "unknown instruction {0}: expected one of ADD, ARG, CMD, COPY, ENTRYPOINT, ENV, EXPOSE, \
          FROM, LABEL, MAINTAINER, RUN, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR"
@@ -40,6 +42,27 @@ pub enum ParseErrorKind {
 
     #[error("{0} is a real Dockerfile instruction, but cratebox does not support it")]
     Unsupported(&'static str),
+
+    #[error("{instruction} --{flag} is a real Dockerfile flag, but cratebox does not support it")]
+    UnsupportedFlag {
+        instruction: &'static str,
+        flag: String,
+    },
+
+    #[error(
+        "{word} starts a heredoc, a real Dockerfile feature that cratebox does not support: \
+         put the text in a file in the build context and COPY it"
+    )]
+    Heredoc { word: String },
+
+    #[error("ONBUILD ONBUILD is not allowed: a trigger cannot add triggers of its own")]
+    OnbuildChained,
+
+    #[error("{0} is not allowed as an ONBUILD trigger")]
+    NotATrigger(&'static str),
+
+    #[error("an ONBUILD trigger must be exactly one instruction, found {0}")]
+    TriggerCount(usize),
 
     #[error("{0} comes before the first FROM: only ARG may come before it")]
     BeforeFrom(&'static str),

@@ -18,6 +18,13 @@
 //!
 //! `word` may itself hold quotes and variables.
 //!
+//! Docker's newer frontends know more: `${NAME?message}` and
+//! `${NAME:?message}` (fail when unset, or empty), `${NAME#pattern}`,
+//! `##`, `%`, `%%` (cut a prefix or suffix) and `${NAME/pattern/word}`,
+//! `//` (replace). Here each is an error that names the modifier. The
+//! shell's special parameters are left out too: `${#}` is an error, and a
+//! bare `$$` or `$?` stays as written, where docker expands it to nothing.
+//!
 //! Which instructions expand: ADD, COPY, ENV, EXPOSE, FROM, LABEL,
 //! STOPSIGNAL, USER, VOLUME, WORKDIR and ARG, plus the flag values of
 //! COPY/ADD (`--from`, `--chown`, `--chmod`). FROM sees only the global
@@ -44,7 +51,7 @@ pub enum ExpandError {
 
     #[error(
         "unsupported modifier {modifier:?} in ${{...}} at column {column}: \
-         only :-, -, :+ and + are supported"
+         cratebox supports only :-, -, :+ and +"
     )]
     UnsupportedModifier { modifier: String, column: usize },
 }
@@ -190,6 +197,8 @@ impl<F: Fn(&str) -> Option<String>> Expander<'_, F> {
                 }
                 None => return Err(ExpandError::UnterminatedBrace { column }),
             },
+            // Name `##`, `%%` and `//` whole: they are docker's, not typos.
+            Some(m @ ('#' | '%' | '/')) if self.peek() == Some(m) => format!("{m}{m}"),
             Some(m) => m.to_string(),
         };
         if modifier != "-" && modifier != "+" && !modifier.starts_with(':') {

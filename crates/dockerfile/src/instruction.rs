@@ -8,9 +8,9 @@
 //! Nothing here expands variables: that is the builder's job, since it
 //! alone knows their values.
 
-use crate::ast::{Arg, Files, Form, From, Instruction};
+use crate::ast::{Arg, Files, Form, From, Instruction, Trigger};
 use crate::error::{ParseError, ParseErrorKind as Kind};
-use crate::lexer::LogicalLine;
+use crate::lexer::{LogicalLine, DEFAULT_ESCAPE};
 use crate::port::Port;
 use crate::words::{self, Flag, JsonArray};
 
@@ -77,10 +77,20 @@ const INSTRUCTIONS: &[(&str, &[&str])] = &[
     ("VOLUME", &[]),
     ("SHELL", &[]),
     ("STOPSIGNAL", &[]),
+    ("ONBUILD", &[]),
 ];
 
 /// Real instructions that cratebox chooses not to build.
-const UNSUPPORTED: &[&str] = &["HEALTHCHECK", "ONBUILD"];
+const UNSUPPORTED: &[&str] = &["HEALTHCHECK"];
+
+/// Docker's flags that cratebox chooses not to implement. They get an error
+/// of their own: "RUN does not take the flag --mount" would send the reader
+/// looking for a typo that is not there.
+const UNSUPPORTED_FLAGS: &[(&str, &[&str])] = &[
+    ("RUN", &["mount", "network", "security"]),
+    ("COPY", &["link", "parents", "exclude"]),
+    ("ADD", &["link", "checksum", "keep-git-dir", "exclude"]),
+];
 
 /// Parse one logical line.
 pub(crate) fn parse_line(line: &LogicalLine, escape: char) -> Result<Parsed, ParseError> {
@@ -118,10 +128,19 @@ pub(crate) fn parse_line(line: &LogicalLine, escape: char) -> Result<Parsed, Par
 
     let instruction = match name {
         "FROM" => return from(&args, flag("platform")).map(Parsed::From),
-        "RUN" => Instruction::Run(command(&args, true)?),
+        "RUN" => {
+            let form = command(&args, true)?;
+            if let Form::Shell(_) = form {
+                refuse_heredoc(&args)?;
+            }
+            Instruction::Run(form)
+        }
         "CMD" => Instruction::Cmd(command(&args, false)?),
         "ENTRYPOINT" => Instruction::Entrypoint(command(&args, false)?),
         "COPY" | "ADD" => {
+            if words::json_array(args.text) == JsonArray::NotJson {
+                refuse_heredoc(&args)?;
+            }
             let (sources, destination) = files(&args)?;
             let files = Files {
                 from: flag("from"),
@@ -146,6 +165,7 @@ pub(crate) fn parse_line(line: &LogicalLine, escape: char) -> Result<Parsed, Par
         "VOLUME" => Instruction::Volume(volume(&args)?),
         "SHELL" => Instruction::Shell(shell(&args)?),
         "STOPSIGNAL" => Instruction::StopSignal(stop_signal(&args)?),
+        "ONBUILD" => Instruction::Onbuild(onbuild(&args)?),
         _ => return Err(line.error(start, Kind::UnknownInstruction(keyword.to_string()))),
     };
     Ok(Parsed::Step(instruction))
@@ -161,13 +181,21 @@ fn check_flags(
     for (i, flag) in flags.iter().enumerate() {
         if !allowed.contains(&flag.name) {
             let flag_name = flag.name.to_string();
-            return Err(line.error(
-                flag.offset,
+            let docker_has_it = UNSUPPORTED_FLAGS
+                .iter()
+                .any(|(n, f)| *n == instruction && f.contains(&flag.name));
+            let kind = if docker_has_it {
+                Kind::UnsupportedFlag {
+                    instruction,
+                    flag: flag_name,
+                }
+            } else {
                 Kind::UnknownFlag {
                     instruction,
                     flag: flag_name,
-                },
-            ));
+                }
+            };
+            return Err(line.error(flag.offset, kind));
         }
         if !matches!(flag.value, Some(v) if !v.is_empty()) {
             return Err(line.error(flag.offset, Kind::FlagNeedsValue(flag.name.to_string())));
@@ -221,6 +249,21 @@ fn command(args: &Args<'_>, needs_program: bool) -> Result<Form, ParseError> {
     }
 }
 
+/// RUN, COPY and ADD in shell form may not start a heredoc (`RUN <<EOF`):
+/// its body is on the following lines, which would otherwise be read as
+/// instructions and give a baffling error about the first of them.
+fn refuse_heredoc(args: &Args<'_>) -> Result<(), ParseError> {
+    match words::heredoc(args.text, args.offset) {
+        Some((at, word)) => Err(args.error(
+            at,
+            Kind::Heredoc {
+                word: word.to_string(),
+            },
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A JSON array or a blank-separated list (COPY, ADD, VOLUME).
 fn list(args: &Args<'_>) -> Result<Vec<String>, ParseError> {
     match words::json_array(args.text) {
@@ -247,7 +290,11 @@ fn files(args: &Args<'_>) -> Result<(Vec<String>, String), ParseError> {
 fn pairs(args: &Args<'_>) -> Result<Vec<(String, String)>, ParseError> {
     let words = words::quoted_words(args.text, args.offset, args.escape);
     let Some((_, first)) = words.first() else {
-        return Err(args.missing("name=value pairs, e.g. ENV MODE=prod"));
+        return Err(args.missing(if args.name == "LABEL" {
+            "name=value pairs, e.g. LABEL version=1.0"
+        } else {
+            "name=value pairs, e.g. ENV MODE=prod"
+        }));
     };
     if !first.contains('=') {
         // Legacy form: one name, and the rest of the line, blanks and
@@ -348,5 +395,46 @@ fn stop_signal(args: &Args<'_>) -> Result<String, ParseError> {
                 expected: "one signal",
             },
         )),
+    }
+}
+
+/// `ONBUILD RUN make`: the trigger is parsed now, the way the later build
+/// will parse it, and kept with its text.
+fn onbuild(args: &Args<'_>) -> Result<Trigger, ParseError> {
+    if args.text.is_empty() {
+        return Err(args
+            .missing("an instruction to run in builds FROM this image, e.g. ONBUILD COPY . /app"));
+    }
+    let instruction = trigger(&args.line.tail(args.offset), DEFAULT_ESCAPE)?;
+    Ok(Trigger {
+        text: args.text.to_string(),
+        instruction: Box::new(instruction),
+    })
+}
+
+/// One trigger line to its instruction. Docker refuses the same three
+/// keywords, when the trigger is written and again when it runs: a second
+/// ONBUILD would make triggers that never end, and FROM and MAINTAINER
+/// describe an image, which the trigger's build has already chosen.
+///
+/// The escape is `\` for a trigger being written, whatever the file's
+/// `# escape=` says: docker reads a stored trigger back as a Dockerfile of
+/// its own, without the directives of the file that wrote it.
+pub(crate) fn trigger(line: &LogicalLine, escape: char) -> Result<Instruction, ParseError> {
+    let text = line.text.trim_start();
+    let start = line.text.len() - text.len();
+    let keyword = text.split_whitespace().next().unwrap_or_default();
+    let refused = match keyword.to_ascii_uppercase().as_str() {
+        "ONBUILD" => Some(Kind::OnbuildChained),
+        "FROM" => Some(Kind::NotATrigger("FROM")),
+        "MAINTAINER" => Some(Kind::NotATrigger("MAINTAINER")),
+        _ => None,
+    };
+    if let Some(kind) = refused {
+        return Err(line.error(start, kind));
+    }
+    match parse_line(line, escape)? {
+        Parsed::Step(instruction) => Ok(instruction),
+        Parsed::From(_) => Err(line.error(start, Kind::NotATrigger("FROM"))),
     }
 }

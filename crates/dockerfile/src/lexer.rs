@@ -18,7 +18,8 @@
 //!    tabs after it allowed) continues on the next line. The escape is
 //!    dropped and the lines are joined *without* a newline. Comment lines
 //!    and empty lines in the middle of a continued instruction are skipped,
-//!    so a long `RUN` can carry comments between its lines.
+//!    so a long `RUN` can carry comments between its lines. An escaped
+//!    escape (`\\` at the end) is a plain character and continues nothing.
 //!
 //! Each logical line remembers which physical line and column each of its
 //! pieces came from, so that an error found later in the joined text can
@@ -47,7 +48,7 @@ pub(crate) struct LogicalLine {
 }
 
 /// A run of `LogicalLine::text` copied from one physical line.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Piece {
     /// Byte offset in the joined text where this piece starts.
     offset: usize,
@@ -93,6 +94,31 @@ impl LogicalLine {
         (piece.line, piece.column + before)
     }
 
+    /// The text from byte `offset` on, still mapped to the file: ONBUILD
+    /// parses its trigger as a line of its own, and the trigger's errors
+    /// must point into the ONBUILD line.
+    pub fn tail(&self, offset: usize) -> LogicalLine {
+        let (line, column) = self.position(offset);
+        let mut pieces = vec![Piece {
+            offset: 0,
+            line,
+            column,
+        }];
+        pieces.extend(
+            self.pieces
+                .iter()
+                .filter(|p| p.offset > offset)
+                .map(|p| Piece {
+                    offset: p.offset - offset,
+                    ..*p
+                }),
+        );
+        LogicalLine {
+            text: self.text.get(offset..).unwrap_or_default().to_string(),
+            pieces,
+        }
+    }
+
     /// An error located at byte `offset` of the joined text.
     pub fn error(&self, offset: usize, kind: ParseErrorKind) -> ParseError {
         let (line, column) = self.position(offset);
@@ -104,10 +130,7 @@ impl LogicalLine {
 pub(crate) fn lex(text: &str) -> Result<Lexed, ParseError> {
     // Editors on Windows may start the file with a byte-order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let physical: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
+    let physical: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
 
     let (escape, first_line) = directives(&physical)?;
 
@@ -204,11 +227,21 @@ fn directive(raw: &str) -> Option<(String, &str)> {
 
 /// The line without its trailing escape (and blanks after it), and whether
 /// there was one.
+///
+/// An escape that is itself escaped is a character, not a continuation:
+/// `ENV C trailing\\backslash\\` sets C to a value that ends in a
+/// backslash, and the next line is an instruction of its own. Docker decides
+/// this with a regular expression that accepts the escape only after a
+/// character that is not an escape (or alone on its line), so a run of two
+/// or more escapes at the end never continues, not even three, which a
+/// shell would read as an escaped escape and then a continuation. Docker's
+/// source admits that case as a known gap; cratebox follows docker rather
+/// than the shell, so that a Dockerfile means the same to both.
 fn strip_continuation(line: &str, escape: char) -> (&str, bool) {
     let end = line.trim_end_matches([' ', '\t']);
     match end.strip_suffix(escape) {
-        Some(kept) => (kept, true),
-        None => (line, false),
+        Some(kept) if !kept.ends_with(escape) => (kept, true),
+        _ => (line, false),
     }
 }
 
@@ -239,6 +272,23 @@ mod tests {
     }
 
     #[test]
+    fn an_escaped_escape_at_the_end_is_not_a_continuation() {
+        assert_eq!(
+            texts("ENV C trailing\\\\backslash\\\\\nENV D not appended\n"),
+            ["ENV C trailing\\\\backslash\\\\", "ENV D not appended"]
+        );
+        assert_eq!(
+            texts("# escape=`\nRUN dir c:\\ ``\nRUN echo next\n"),
+            ["RUN dir c:\\ ``", "RUN echo next"]
+        );
+    }
+
+    #[test]
+    fn a_lone_escape_on_a_line_still_continues() {
+        assert_eq!(texts("RUN a\\\n\\\n b\n"), ["RUN a b"]);
+    }
+
+    #[test]
     fn comments_and_blank_lines_inside_a_continuation_are_skipped() {
         assert_eq!(texts("RUN a \\\n# note\n\n   \n  b\n"), ["RUN a   b"]);
     }
@@ -255,6 +305,22 @@ mod tests {
     fn a_directive_after_a_comment_is_a_comment() {
         let lexed = lex("# hello\n# escape=`\nRUN a \\\nRUN b\n");
         assert_eq!(lexed.map(|l| l.escape).ok(), Some('\\'));
+    }
+
+    #[test]
+    fn a_tail_keeps_the_positions_of_its_pieces() {
+        let lexed = lex("ONBUILD COPY a \\\n     b c\n").ok();
+        let tail = lexed
+            .as_ref()
+            .and_then(|l| l.lines.first())
+            .map(|l| l.tail(8));
+        assert_eq!(
+            tail.as_ref().map(|t| t.text.as_str()),
+            Some("COPY a      b c")
+        );
+        assert_eq!(tail.as_ref().map(|t| t.position(0)), Some((1, 9)));
+        let offset = tail.as_ref().and_then(|t| t.text.find('c'));
+        assert_eq!(tail.zip(offset).map(|(t, o)| t.position(o)), Some((2, 8)));
     }
 
     #[test]

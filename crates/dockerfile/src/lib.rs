@@ -14,7 +14,7 @@
 //! | [`lexer`] | parser directives (`# escape=`), comments, `\` continuations: text to logical lines |
 //! | `words` | the ways instructions split their arguments: blanks, quotes, `--flags`, JSON arrays |
 //! | `instruction` | one logical line to one [`Instruction`], with its errors |
-//! | `parser` | [`parse`]: lines grouped into [`Stage`]s, global ARGs before the first FROM |
+//! | `parser` | [`parse`]: lines grouped into [`Stage`]s, global ARGs before the first FROM; [`parse_trigger`]: an ONBUILD trigger read back from an image |
 //! | [`ast`] | the tree: [`Dockerfile`], [`Stage`], [`Step`], [`Instruction`], [`Form`] |
 //! | [`port`] | EXPOSE's `80/tcp` as a [`Port`] |
 //! | [`expand`](mod@expand) | [`expand()`]: `$VAR`, `${VAR:-default}`, quotes; and which instructions use it |
@@ -31,8 +31,14 @@
 //! # Ok::<(), cratebox_dockerfile::ParseError>(())
 //! ```
 //!
-//! What is left out on purpose: heredocs (`RUN <<EOF`), `RUN --mount`,
-//! `HEALTHCHECK` and `ONBUILD` (each is refused with an error naming it).
+//! `ONBUILD RUN make` is read into an [`Instruction::Onbuild`] that keeps the
+//! trigger's text, which is what an image stores, and the instruction it
+//! parses to; [`parse_trigger`] reads such a text back when a later build
+//! starts `FROM` the image.
+//!
+//! What is left out on purpose: heredocs (`RUN <<EOF`), docker's newer
+//! flags (`RUN --mount`, `--network`, `COPY --link`, ...) and
+//! `HEALTHCHECK`. Each is refused with a one-line error naming it.
 
 pub mod ast;
 pub mod command;
@@ -44,10 +50,10 @@ mod parser;
 pub mod port;
 mod words;
 
-pub use ast::{Arg, Dockerfile, Files, Form, From, Instruction, Stage, Step};
+pub use ast::{Arg, Dockerfile, Files, Form, From, Instruction, Stage, Step, Trigger};
 pub use command::{command_line, DEFAULT_SHELL};
 pub use error::{ParseError, ParseErrorKind};
 pub use expand::{expand, ExpandError};
 pub use lexer::DEFAULT_ESCAPE;
-pub use parser::parse;
+pub use parser::{parse, parse_trigger};
 pub use port::{Port, PortError, Protocol};

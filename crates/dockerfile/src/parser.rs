@@ -8,7 +8,7 @@
 
 use crate::ast::{Dockerfile, Instruction, Stage, Step};
 use crate::error::{ParseError, ParseErrorKind};
-use crate::instruction::{parse_line, Parsed};
+use crate::instruction::{parse_line, trigger, Parsed};
 use crate::lexer::lex;
 
 // ANCHOR: parse
@@ -71,6 +71,29 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
 }
 // ANCHOR_END: parse
 
+// ANCHOR: parse_trigger
+/// Parse an ONBUILD trigger, as an image config's `OnBuild` list stores it
+/// (`"RUN echo hi"`), back into its instruction.
+///
+/// A build calls this at `FROM`, for each trigger of the base image, and
+/// runs the results before the stage's own steps. It reads the text as
+/// docker does, as a Dockerfile of one instruction, and refuses what
+/// `ONBUILD` refuses (`ONBUILD`, `FROM`, `MAINTAINER`): an image made
+/// elsewhere may hold anything. Lines and columns in its errors count in
+/// the trigger's text.
+pub fn parse_trigger(text: &str) -> Result<Instruction, ParseError> {
+    let lexed = lex(text)?;
+    match lexed.lines.as_slice() {
+        [line] => trigger(line, lexed.escape),
+        lines => Err(ParseError {
+            line: lines.get(1).map_or(1, |l| l.line()),
+            column: 1,
+            kind: ParseErrorKind::TriggerCount(lines.len()),
+        }),
+    }
+}
+// ANCHOR_END: parse_trigger
+
 /// The keyword that wrote `instruction`, for messages.
 pub(crate) fn name_of(instruction: &Instruction) -> &'static str {
     match instruction {
@@ -89,5 +112,6 @@ pub(crate) fn name_of(instruction: &Instruction) -> &'static str {
         Instruction::Volume(_) => "VOLUME",
         Instruction::Shell(_) => "SHELL",
         Instruction::StopSignal(_) => "STOPSIGNAL",
+        Instruction::Onbuild(_) => "ONBUILD",
     }
 }

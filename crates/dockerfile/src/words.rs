@@ -76,6 +76,26 @@ pub(crate) fn quoted_words(text: &str, base: usize, escape: char) -> Vec<(usize,
     words
 }
 
+/// The first word of `text` that starts a heredoc, as docker recognises
+/// one: optional digits (a file descriptor), `<<`, an optional `-`, and a
+/// delimiter with no `<` in it. Words are split as by [`quoted_words`],
+/// with `\` as the escape whatever the file says, as docker does; so
+/// `"<<EOF"` in quotes and `<<<` (a here-string) start nothing.
+pub(crate) fn heredoc(text: &str, base: usize) -> Option<(usize, String)> {
+    if !text.contains("<<") {
+        return None;
+    }
+    quoted_words(text, base, '\\')
+        .into_iter()
+        .find(|(_, word)| {
+            let after_digits = word.trim_start_matches(|c: char| c.is_ascii_digit());
+            after_digits.strip_prefix("<<").is_some_and(|rest| {
+                let delimiter = rest.strip_prefix('-').unwrap_or(rest);
+                !delimiter.is_empty() && !delimiter.contains('<')
+            })
+        })
+}
+
 /// A `--name=value` flag before an instruction's arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Flag<'a> {
@@ -184,6 +204,18 @@ mod tests {
         let (found, _, rest) = flags("-- --not-a-flag", 0);
         assert!(found.is_empty());
         assert_eq!(rest, "--not-a-flag");
+    }
+
+    #[test]
+    fn heredocs_are_found_as_docker_finds_them() {
+        let found = |text: &str| heredoc(text, 0);
+        assert_eq!(found("cat <<EOF"), Some((4, "<<EOF".to_string())));
+        assert_eq!(found("<<-EOT sh"), Some((0, "<<-EOT".to_string())));
+        assert_eq!(found("cat 3<<'END' x"), Some((4, "3<<'END'".to_string())));
+        assert_eq!(found("echo \"<<EOF\""), None);
+        assert_eq!(found("cat <<<word"), None);
+        assert_eq!(found("echo $((1<<2))"), None);
+        assert_eq!(found("cat << EOF"), None);
     }
 
     #[test]

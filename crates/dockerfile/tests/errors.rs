@@ -53,6 +53,31 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("RUN with nothing", "FROM alpine\nRUN\n"),
     ("WORKDIR with nothing", "FROM alpine\nWORKDIR   \n"),
+    (
+        "a heredoc, named before its body is read as instructions",
+        "FROM alpine\nRUN cat <<EOF > /motd\nhello\nEOF\n",
+    ),
+    (
+        "a heredoc in COPY",
+        "FROM alpine\nCOPY <<-EOT /etc/app.conf\n\tkey=value\nEOT\n",
+    ),
+    ("ONBUILD with nothing", "FROM alpine\nONBUILD\n"),
+    ("ONBUILD ONBUILD", "FROM alpine\nONBUILD ONBUILD RUN make\n"),
+    ("ONBUILD FROM", "FROM alpine\nonbuild from scratch\n"),
+    ("ONBUILD MAINTAINER", "FROM alpine\nONBUILD MAINTAINER me\n"),
+    (
+        "ONBUILD HEALTHCHECK",
+        "FROM alpine\nONBUILD HEALTHCHECK CMD true\n",
+    ),
+    (
+        "a bad trigger, pointed at inside the ONBUILD line",
+        "FROM alpine\nONBUILD COPY \\\n    only-one\n",
+    ),
+    (
+        "ONBUILD takes no flags",
+        "FROM alpine\nONBUILD --x RUN make\n",
+    ),
+    ("ONBUILD before FROM", "ONBUILD RUN make\nFROM alpine\n"),
 ];
 
 #[test]

@@ -14,6 +14,8 @@ fn dockerfile_like() -> impl Strategy<Value = String> {
         Just("COPY --from=".to_string()),
         Just("ENV ".to_string()),
         Just("EXPOSE ".to_string()),
+        Just("ONBUILD ".to_string()),
+        Just("<<EOF".to_string()),
         Just("# escape=`\n".to_string()),
         Just("\\\n".to_string()),
         Just("`\r\n".to_string()),
@@ -46,6 +48,13 @@ proptest! {
         if let Err(e) = parse(&text) {
             prop_assert!(e.line >= 1 && e.column >= 1);
             prop_assert!(e.line <= text.split('\n').count());
+        }
+    }
+
+    #[test]
+    fn parse_trigger_never_panics(text in dockerfile_like()) {
+        if let Err(e) = cratebox_dockerfile::parse_trigger(&text) {
+            prop_assert!(e.line >= 1 && e.column >= 1);
         }
     }
 
