@@ -762,3 +762,79 @@ fn run_takes_chapter_twos_isolation_options() {
     assert_eq!(words, ["web", "0", "100000", "65536", "0"], "{out}");
     env.finish();
 }
+
+#[test]
+fn onbuild_triggers_run_in_the_build_that_uses_the_image() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    let base = inline(
+        &env,
+        "onbuild-base",
+        &[(
+            "Dockerfile",
+            "FROM demo\n\
+             ONBUILD RUN echo \"triggered in $STAGE\" > /triggered.txt\n\
+             ONBUILD COPY app.txt /app/\n\
+             CMD [\"cat\", \"/app/app.txt\"]\n",
+        )],
+    );
+    build_ok(&env, "onbuild-base", &base, &[]);
+    let stored = config(&env, "onbuild-base");
+    assert_eq!(
+        stored["OnBuild"],
+        serde_json::json!([
+            "RUN echo \"triggered in $STAGE\" > /triggered.txt",
+            "COPY app.txt /app/"
+        ]),
+        "{stored}"
+    );
+    // A build FROM it runs the triggers first, with its own context, and
+    // before its own steps (so the child's ENV is not set yet when they
+    // run); its image does not carry them on.
+    let child = inline(
+        &env,
+        "onbuild-child",
+        &[
+            ("Dockerfile", "FROM onbuild-base\nENV STAGE=child\n"),
+            ("app.txt", "the child's file\n"),
+        ],
+    );
+    let out = build_ok(&env, "onbuild-child", &child, &[]);
+    assert!(out.contains("# Executing 2 build triggers"), "{out}");
+    let ran = env.run_ok(
+        BIN,
+        &[
+            "run",
+            "--rm",
+            "onbuild-child",
+            "cat",
+            "/triggered.txt",
+            "/app/app.txt",
+        ],
+    );
+    assert_eq!(ran, "triggered in \nthe child's file\n");
+    assert!(config(&env, "onbuild-child").get("OnBuild").is_none());
+    // A trigger that fails names itself, the base and the FROM step.
+    let bare = inline(
+        &env,
+        "onbuild-bare",
+        &[("Dockerfile", "FROM onbuild-base\n")],
+    );
+    let out = build(&env, "onbuild-bare", &bare, &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("step 1/1 `FROM onbuild-base`")
+            && out
+                .stderr
+                .contains("ONBUILD trigger `COPY app.txt /app/` of onbuild-base")
+            && out
+                .stderr
+                .contains("app.txt: no such file in the build context"),
+        "{out:?}"
+    );
+    assert_nothing_half_made(&env, "onbuild-bare");
+    env.finish();
+}

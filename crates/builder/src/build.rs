@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use cratebox_cgroups::Limits;
-use cratebox_dockerfile::{expand, parse, Arg, Dockerfile, Instruction};
+use cratebox_dockerfile::{expand, parse, Arg, Dockerfile, Instruction, DEFAULT_ESCAPE};
 use cratebox_image::digest::Digest;
 use cratebox_image::new_image::NewImage;
 use cratebox_image::reference::Reference;
@@ -17,7 +17,7 @@ use crate::checksum::cache_key;
 use crate::copy_step::{CopyKind, PreparedCopy};
 use crate::error::{BuildError, StepError};
 use crate::ignore::Ignore;
-use crate::metadata::{apply, expand_instruction, key_text, workdir};
+use crate::metadata::{apply, expand_instruction, key_text, take_triggers, workdir};
 use crate::render::render;
 use crate::scratch::Scratch;
 use crate::stages::Stage;
@@ -166,11 +166,12 @@ impl Builder<'_> {
                 Some(name) => format!("FROM {} AS {name}", stage.from.image),
                 None => format!("FROM {}", stage.from.image),
             };
+            let file_name = self.file.clone();
             let step_error = |source: StepError| BuildError::Step {
                 number,
                 total,
                 instruction: from_text.clone(),
-                file: self.file.clone(),
+                file: file_name.clone(),
                 line: stage.line,
                 source: Box::new(source),
             };
@@ -189,9 +190,12 @@ impl Builder<'_> {
                     source,
                 })
             })?;
-            let base = self.base(&image).map_err(step_error)?;
+            let mut base = self.base(&image).map_err(step_error)?;
+            let triggers = take_triggers(&mut base);
             let mut current = Stage::new(stage.from.name.clone(), base);
             let _ = writeln!(self.out, " ---> {}", current.short_id());
+            self.run_triggers(&mut current, &image, &triggers, &global_args)
+                .map_err(step_error)?;
             for step in &stage.steps {
                 number += 1;
                 let written = render(&step.instruction);
@@ -236,6 +240,42 @@ impl Builder<'_> {
             None => Err(BuildError::EmptyResult),
         }
     }
+
+    // ANCHOR: run_triggers
+    /// The base image's ONBUILD triggers, run as if written right after
+    /// the FROM: each parsed as a Dockerfile line of its own, then done
+    /// (and cached) like any step, in this build's context.
+    fn run_triggers(
+        &mut self,
+        stage: &mut Stage,
+        image: &str,
+        triggers: &[String],
+        global: &BTreeMap<String, Option<String>>,
+    ) -> Result<(), StepError> {
+        if triggers.is_empty() {
+            return Ok(());
+        }
+        let plural = if triggers.len() == 1 { "" } else { "s" };
+        let _ = writeln!(
+            self.out,
+            "# Executing {} build trigger{plural}",
+            triggers.len()
+        );
+        for text in triggers {
+            let failed = |source: StepError| StepError::Trigger {
+                text: text.clone(),
+                image: image.to_string(),
+                source: Box::new(source),
+            };
+            let instruction = cratebox_dockerfile::parse_trigger(text)
+                .map_err(|e| failed(StepError::BadTrigger(e.kind)))?;
+            let _ = writeln!(self.out, " ---> Running trigger: {}", render(&instruction));
+            self.step(stage, &instruction, DEFAULT_ESCAPE, global)
+                .map_err(failed)?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: run_triggers
 
     /// The value an ARG gets: `--build-arg`, else the global one of the
     /// same name (for a bare `ARG NAME` in a stage), else its default.

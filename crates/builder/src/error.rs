@@ -8,7 +8,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use cratebox_dockerfile::{ExpandError, ParseError, PortError};
+use cratebox_dockerfile::{ExpandError, ParseError, ParseErrorKind, PortError};
 use cratebox_image::layers::LayerError;
 use cratebox_image::reference::Reference;
 use cratebox_image::store::StoreError;
@@ -170,6 +170,20 @@ pub enum StepError {
         #[source]
         source: io::Error,
     },
+    /// An ONBUILD trigger of the base image failed (or does not parse).
+    #[error("ONBUILD trigger `{text}` of {image}: {source}")]
+    Trigger {
+        /// The trigger as stored in the base image.
+        text: String,
+        /// The base image as FROM named it.
+        image: String,
+        /// What went wrong.
+        #[source]
+        source: Box<StepError>,
+    },
+    /// A stored trigger that does not parse.
+    #[error("{0}")]
+    BadTrigger(ParseErrorKind),
     /// The cache could not record the step.
     #[error("cannot record the step in the build cache: {0}")]
     Record(#[source] io::Error),

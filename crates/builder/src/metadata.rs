@@ -13,6 +13,28 @@ use crate::render::{json, render};
 use crate::stages::Stage;
 use crate::tree::clean_in_root;
 
+/// Where docker keeps an image's ONBUILD triggers: `config.OnBuild`, a
+/// list of instruction texts. (Not in the OCI spec; the config keeps it as
+/// JSON all the same.)
+pub const ONBUILD_FIELD: &str = "OnBuild";
+
+/// The triggers of `image`, in order, and the image without them: a
+/// trigger runs in the build that uses the image, and only there, so what
+/// that build makes does not carry it on.
+pub fn take_triggers(image: &mut NewImage) -> Vec<String> {
+    let triggers = image
+        .get(ONBUILD_FIELD)
+        .and_then(|v| v.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|t| t.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    image.runtime().remove(ONBUILD_FIELD);
+    triggers
+}
+
 // ANCHOR: expand_instruction
 /// The instruction with its variables expanded, for the instructions the
 /// reference says expand (RUN, CMD and ENTRYPOINT do not: a shell does
@@ -166,6 +188,16 @@ pub fn apply(
             let dir = workdir(image, dir);
             image.runtime().insert("WorkingDir".into(), json!(dir));
         }
+        // A trigger is kept as written, unexpanded: it is read and run by
+        // the build that uses this image in its FROM, with that build's
+        // variables.
+        Instruction::Onbuild(trigger) => {
+            let list = image
+                .runtime()
+                .entry(ONBUILD_FIELD)
+                .or_insert_with(|| json!([]));
+            cratebox_image::build::push(list, json!(trigger.text));
+        }
         _ => return Ok(false),
     }
     Ok(true)
@@ -240,6 +272,8 @@ CMD ["serve", "--port", "8080"]
 ENTRYPOINT /bin/entry
 RUN echo $VERSION
 COPY --chown=$APP a b/
+ONBUILD RUN echo $APP
+ONBUILD COPY . /src
 ARG P=99999
 EXPOSE $P
 "#
@@ -271,5 +305,16 @@ EXPOSE $P
         WORKDIR ../../../x/./y -> /x/y
         WORKDIR / -> /
         ");
+    }
+
+    #[test]
+    fn triggers_are_taken_in_order_and_leave_the_image() {
+        let mut image = NewImage::scratch();
+        image
+            .runtime()
+            .insert(ONBUILD_FIELD.into(), json!(["RUN echo one", "COPY . /src"]));
+        assert_eq!(take_triggers(&mut image), ["RUN echo one", "COPY . /src"]);
+        assert!(image.get(ONBUILD_FIELD).is_none());
+        assert!(take_triggers(&mut image).is_empty());
     }
 }

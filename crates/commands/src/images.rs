@@ -103,6 +103,9 @@ pub fn images(engine: &Engine) -> anyhow::Result<i32> {
 /// `inspect`: the config and layers as docker's JSON shape.
 pub fn inspect(engine: &Engine, args: ImageArg) -> anyhow::Result<i32> {
     let image = engine.image(&args.image)?;
+    // The config as stored, so fields outside the OCI spec (docker's
+    // OnBuild) show too.
+    let stored = cratebox_image::new_image::NewImage::of(&engine.store, &image)?;
     let inspected = serde_json::json!([{
         "Id": image.id(),
         "RepoTags": [image.reference.to_string()],
@@ -111,7 +114,7 @@ pub fn inspect(engine: &Engine, args: ImageArg) -> anyhow::Result<i32> {
         "Author": image.config.author(),
         "Architecture": image.config.architecture().to_string(),
         "Os": image.config.os().to_string(),
-        "Config": image.config.config(),
+        "Config": stored.config["config"],
         "RootFS": image.config.rootfs(),
         "Layers": image.manifest.layers(),
     }]);

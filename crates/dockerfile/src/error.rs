@@ -32,11 +32,9 @@ pub enum ParseErrorKind {
     #[error("the {0} parser directive is given twice: each may appear only once")]
     DuplicateDirective(String),
 
-    // ONBUILD is parsed, but left out of this list until the builder runs
-    // its triggers: a reader of this message wants an instruction to use.
     #[error(
         "unknown instruction {0}: expected one of ADD, ARG, CMD, COPY, ENTRYPOINT, ENV, EXPOSE, \
-         FROM, LABEL, MAINTAINER, RUN, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR"
+         FROM, LABEL, MAINTAINER, ONBUILD, RUN, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR"
     )]
     UnknownInstruction(String),
 

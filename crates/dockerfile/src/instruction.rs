@@ -129,14 +129,14 @@ pub(crate) fn parse_line(line: &LogicalLine, escape: char) -> Result<Parsed, Par
     let instruction = match name {
         "FROM" => return from(&args, flag("platform")).map(Parsed::From),
         "RUN" => {
-            let form = command(&args, true)?;
+            let form = command(&args, EmptyExec::Refused)?;
             if let Form::Shell(_) = form {
                 refuse_heredoc(&args)?;
             }
             Instruction::Run(form)
         }
-        "CMD" => Instruction::Cmd(command(&args, false)?),
-        "ENTRYPOINT" => Instruction::Entrypoint(command(&args, false)?),
+        "CMD" => Instruction::Cmd(command(&args, EmptyExec::Allowed)?),
+        "ENTRYPOINT" => Instruction::Entrypoint(command(&args, EmptyExec::Allowed)?),
         "COPY" | "ADD" => {
             if words::json_array(args.text) == JsonArray::NotJson {
                 refuse_heredoc(&args)?;
@@ -238,10 +238,20 @@ fn valid_stage_name(name: &str) -> bool {
 /// RUN, CMD and ENTRYPOINT: exec form if the text is a JSON array of
 /// strings, else shell form. `CMD []` is allowed (it clears the command);
 /// `RUN []` has nothing to run.
-fn command(args: &Args<'_>, needs_program: bool) -> Result<Form, ParseError> {
+/// Whether `[]` is a command: not for RUN (nothing to run), but for CMD
+/// and ENTRYPOINT, where it clears what the base image set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EmptyExec {
+    Refused,
+    Allowed,
+}
+
+fn command(args: &Args<'_>, empty: EmptyExec) -> Result<Form, ParseError> {
     let expected = "a command, in shell form (echo hi) or exec form ([\"echo\", \"hi\"])";
     match words::json_array(args.text) {
-        JsonArray::Strings(list) if list.is_empty() && needs_program => Err(args.missing(expected)),
+        JsonArray::Strings(list) if list.is_empty() && empty == EmptyExec::Refused => {
+            Err(args.missing(expected))
+        }
         JsonArray::Strings(list) => Ok(Form::Exec(list)),
         JsonArray::NotStrings => Err(args.error(args.offset, Kind::NotStringArray(args.name))),
         JsonArray::NotJson if args.text.is_empty() => Err(args.missing(expected)),
