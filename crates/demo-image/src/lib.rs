@@ -61,7 +61,7 @@ pub use manifest::{
     Entry, EntryKind, Manifest, ManifestError, SourceKind, FORMAT_VERSION, MANIFEST_FILE,
 };
 pub use mirror::MirrorError;
-pub use publish::{ensure, ensure_with, state_root};
+pub use publish::{current_identity, ensure, ensure_with, state_root};
 pub use source::{Source, SourceChoice, SourceError, SOURCE_ENV};
 
 /// Where the isolation probe lives inside the image.

@@ -201,6 +201,25 @@ impl Manifest {
     }
 }
 
+/// The manifest of the image at `rootfs` and its identity, when it is of
+/// this crate's format, tools and list of commands; the entries are not
+/// checked (see [`verify`]). What a copy of the image needs to know
+/// whether it is still current, at the cost of one read.
+pub(crate) fn current(rootfs: &Path) -> Result<(Manifest, String), ManifestError> {
+    let path = manifest_path(rootfs);
+    let bytes = fs::read(&path).map_err(|source| ManifestError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|source| ManifestError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+    check_header(&path, &manifest)?;
+    Ok((manifest, identity_of(&bytes)))
+}
+
 /// Check the rootfs at `rootfs` against `rootfs/../manifest.json`, and
 /// return the manifest: it must be this crate's format with today's tools
 /// and list of commands, and every entry it lists must still be there with
@@ -209,6 +228,18 @@ impl Manifest {
 pub fn verify(rootfs: &Path) -> Result<Manifest, ManifestError> {
     let path = manifest_path(rootfs);
     let manifest = Manifest::load(&path)?;
+    check_header(&path, &manifest)?;
+    manifest
+        .entries
+        .iter()
+        .try_for_each(|expected| check_entry(rootfs, expected))?;
+    Ok(manifest)
+}
+
+/// Format version, tools and list of commands: what makes a manifest
+/// today's.
+fn check_header(path: &Path, manifest: &Manifest) -> Result<(), ManifestError> {
+    let path = path.to_path_buf();
     if manifest.format != FORMAT_VERSION {
         return Err(ManifestError::Format {
             path,
@@ -219,31 +250,32 @@ pub fn verify(rootfs: &Path) -> Result<Manifest, ManifestError> {
     if manifest.tools_fingerprint != TOOLS_FINGERPRINT {
         return Err(ManifestError::Fingerprint {
             path,
-            found: manifest.tools_fingerprint,
+            found: manifest.tools_fingerprint.clone(),
             expected: TOOLS_FINGERPRINT.to_string(),
         });
     }
     if manifest.commands != commands::names() {
         return Err(ManifestError::Commands {
             path,
-            found: manifest.commands,
+            found: manifest.commands.clone(),
             expected: commands::names(),
         });
     }
-    manifest
-        .entries
-        .iter()
-        .try_for_each(|expected| check_entry(rootfs, expected))?;
-    Ok(manifest)
+    Ok(())
 }
 
 /// `sha256:` and the digest of the bytes of `rootfs/../manifest.json`.
 pub(crate) fn identity(rootfs: &Path) -> Result<String, ManifestError> {
     let path = manifest_path(rootfs);
     let bytes = fs::read(&path).map_err(|source| ManifestError::Read { path, source })?;
-    let digest = Sha256::digest(&bytes);
+    Ok(identity_of(&bytes))
+}
+
+/// `sha256:` and the digest of a manifest's bytes.
+fn identity_of(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    Ok(format!("sha256:{hex}"))
+    format!("sha256:{hex}")
 }
 
 fn check_entry(rootfs: &Path, expected: &Entry) -> Result<(), ManifestError> {

@@ -121,6 +121,26 @@ pub fn ensure_with(state_root: &Path, choice: SourceChoice) -> Result<PathBuf, D
     Ok(rootfs)
 }
 
+// ANCHOR: current_identity
+/// The identity of the published image when it is today's and from a
+/// source `$CRATEBOX_DEMO_SOURCE` accepts; `None` when [`ensure`] would
+/// build another. Unlike `ensure`, this reads the manifest alone and checks
+/// no file of the tree, so it is cheap enough for every container start of
+/// a program that uses a *copy* of the tree (chapter 4's image store), and
+/// that only needs to know whether its copy is still the one `ensure`
+/// would give.
+pub fn current_identity(state_root: &Path) -> Result<Option<String>, DemoError> {
+    let choice = SourceChoice::from_env()?;
+    let rootfs = state_root.join(DEMO_DIR).join(ROOTFS_DIR);
+    Ok(match manifest::current(&rootfs) {
+        Ok((manifest, identity)) => choice
+            .keeps(manifest.source, || busybox::find_static().is_some())
+            .then_some(identity),
+        Err(_) => None,
+    })
+}
+// ANCHOR_END: current_identity
+
 /// Whether the image at `rootfs` is intact and from a source `choice`
 /// accepts.
 fn answers(rootfs: &Path, choice: SourceChoice) -> bool {

@@ -32,12 +32,18 @@ impl Engine {
     /// tells the store to import it again.
     pub fn ensure_demo(&self) -> Result<(), EngineError> {
         let demo: Reference = DEMO_IMAGE.parse()?;
-        let rootfs = cratebox_demo_image::ensure(self.state_root())?;
-        let identity = cratebox_demo_image::identity(&rootfs)?;
         let imported = self.store.resolve(&demo).ok().and_then(|image| {
             let labels = image.config.config().as_ref()?.labels().clone()?;
             labels.get(IDENTITY_LABEL).cloned()
         });
+        // The common case, cheaply: the store holds the demo root as it is.
+        // (The store has its own copy, so the tree itself needs no check.)
+        let current = cratebox_demo_image::current_identity(self.state_root())?;
+        if current.is_some() && imported == current {
+            return Ok(());
+        }
+        let rootfs = cratebox_demo_image::ensure(self.state_root())?;
+        let identity = cratebox_demo_image::identity(&rootfs)?;
         if imported.as_deref() == Some(identity.as_str()) {
             return Ok(());
         }
