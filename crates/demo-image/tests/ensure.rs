@@ -1,4 +1,4 @@
-//! The cache: `ensure()` builds once, reuses a good image, rebuilds a damaged
+//! Publishing: `ensure()` builds once, reuses a good image, rebuilds a damaged
 //! one or one from a worse or other source, and stays correct when called
 //! concurrently.
 
@@ -9,7 +9,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use cratebox_demo_image::{
-    ensure, ensure_with, identity, verify, DemoError, SourceChoice, SourceKind,
+    current_identity, ensure, ensure_with, identity, verify, DemoError, SourceChoice, SourceKind,
 };
 use tempfile::TempDir;
 
@@ -247,4 +247,20 @@ fn two_threads_share_one_build() {
     verify(&root.join("demo/rootfs")).unwrap();
     assert_holds_only(state.path(), &["fresh"]);
     assert_holds_only(&root, &["demo"]);
+}
+
+#[test]
+fn current_identity_reads_only_the_manifest() {
+    let state = TempDir::new().unwrap();
+    assert_eq!(current_identity(state.path()).unwrap(), None);
+    let rootfs = ensure(state.path()).unwrap();
+    let id = identity(&rootfs).unwrap();
+    assert_eq!(current_identity(state.path()).unwrap(), Some(id.clone()));
+    // The tree is not walked: a damaged one still reports the manifest's
+    // identity (a copy of it, as the image store keeps, is unaffected)...
+    fs::remove_file(rootfs.join("bin/sh")).unwrap();
+    assert_eq!(current_identity(state.path()).unwrap(), Some(id));
+    // ...but a manifest that is not today's is not current.
+    fs::write(state.path().join("demo/manifest.json"), "{}").unwrap();
+    assert_eq!(current_identity(state.path()).unwrap(), None);
 }
