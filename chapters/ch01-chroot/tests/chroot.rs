@@ -156,16 +156,9 @@ fn not_root_is_refused_with_the_fix() {
 
 #[test]
 fn exit_codes_are_dockers() {
-    if !require_root() {
-        return;
-    }
-    let _turn = cratebox_testkit::one_at_a_time();
-    let env = TestEnv::new();
-    cratebox_testkit::assert_exit_codes(
-        &env,
+    cratebox_testkit::check_exit_codes(
         env!("CARGO_BIN_EXE_ch01-chroot"),
         &[],
         &["--rootfs", "/nonexistent/rootfs", "true"],
     );
-    env.finish();
 }

@@ -432,16 +432,9 @@ fn cpuset_pins_the_container_to_the_cpus_asked() {
 
 #[test]
 fn exit_codes_are_dockers() {
-    if !require_root() {
-        return;
-    }
-    let _turn = cratebox_testkit::one_at_a_time();
-    let env = TestEnv::new();
-    cratebox_testkit::assert_exit_codes(
-        &env,
+    cratebox_testkit::check_exit_codes(
         env!("CARGO_BIN_EXE_ch03-cgroups"),
         &[],
         &["--rootfs", "/nonexistent/rootfs", "true"],
     );
-    env.finish();
 }

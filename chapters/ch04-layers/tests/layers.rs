@@ -345,18 +345,11 @@ fn chapter_three_limits_still_apply() {
 
 #[test]
 fn exit_codes_are_dockers() {
-    if !require_root() {
-        return;
-    }
-    let _turn = cratebox_testkit::one_at_a_time();
-    let env = TestEnv::new();
-    cratebox_testkit::assert_exit_codes(
-        &env,
+    cratebox_testkit::check_exit_codes(
         env!("CARGO_BIN_EXE_ch04-layers"),
         &["run", "--rm", "demo"],
         &["run", "--rm", "no-such-image", "true"],
     );
-    env.finish();
 }
 
 #[test]
@@ -436,28 +429,7 @@ fn unicode_cells(text: &str) -> usize {
 
 #[test]
 fn run_takes_chapter_twos_isolation_options() {
-    if !require_root() {
-        return;
-    }
-    let _turn = cratebox_testkit::one_at_a_time();
-    let env = TestEnv::new();
-    let out = env.run_ok(
-        BIN,
-        &[
-            "run",
-            "--rm",
-            "--userns",
-            "--hostname",
-            "web",
-            "demo",
-            "sh",
-            "-c",
-            "hostname; cat /proc/self/uid_map; id -u; echo kept > /written; cat /written",
-        ],
-    );
-    let words: Vec<&str> = out.split_whitespace().collect();
-    assert_eq!(words, ["web", "0", "100000", "65536", "0", "kept"], "{out}");
-    env.finish();
+    cratebox_testkit::check_run_isolation_options(BIN);
 }
 
 #[test]

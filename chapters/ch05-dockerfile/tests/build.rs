@@ -723,44 +723,16 @@ fn files_land_where_docker_puts_them() {
 
 #[test]
 fn exit_codes_are_dockers() {
-    if !require_root() {
-        return;
-    }
-    let _turn = cratebox_testkit::one_at_a_time();
-    let env = TestEnv::new();
-    cratebox_testkit::assert_exit_codes(
-        &env,
+    cratebox_testkit::check_exit_codes(
         BIN,
         &["run", "--rm", "demo"],
         &["run", "--rm", "no-such-image", "true"],
     );
-    env.finish();
 }
 
 #[test]
 fn run_takes_chapter_twos_isolation_options() {
-    if !require_root() {
-        return;
-    }
-    let _turn = cratebox_testkit::one_at_a_time();
-    let env = TestEnv::new();
-    let out = env.run_ok(
-        BIN,
-        &[
-            "run",
-            "--rm",
-            "--userns",
-            "--hostname",
-            "web",
-            "demo",
-            "sh",
-            "-c",
-            "hostname; cat /proc/self/uid_map; id -u",
-        ],
-    );
-    let words: Vec<&str> = out.split_whitespace().collect();
-    assert_eq!(words, ["web", "0", "100000", "65536", "0"], "{out}");
-    env.finish();
+    cratebox_testkit::check_run_isolation_options(BIN);
 }
 
 #[test]

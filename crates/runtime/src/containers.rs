@@ -250,3 +250,42 @@ fn random_id() -> Result<String, ContainerStoreError> {
     .map_err(io_err("cannot read", path))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(containers: &Containers, id: &str, name: &str) {
+        let record = Record {
+            id: id.repeat(64 / id.len()),
+            name: name.into(),
+            image: "demo:latest".into(),
+            image_digest: String::new(),
+            command: vec!["true".into()],
+            created: "2026-11-29T22:00:00Z".into(),
+            status: Status::Exited { code: 0 },
+        };
+        fs::create_dir_all(containers.root.join(&record.id)).expect("a temp dir is writable");
+        containers.save(&record).expect("a temp dir is writable");
+    }
+
+    #[test]
+    fn containers_are_found_by_name_id_or_unambiguous_prefix() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let containers = Containers::open(dir.path()).expect("a temp dir is writable");
+        record(&containers, "ab12", "web");
+        record(&containers, "ab34", "db");
+        let found = |key: &str| containers.find(key).map(|r| r.name);
+        assert_eq!(found("web").ok().as_deref(), Some("web"));
+        assert_eq!(found("ab3").ok().as_deref(), Some("db"));
+        assert_eq!(found(&"ab12".repeat(16)).ok().as_deref(), Some("web"));
+        assert!(matches!(
+            containers.find("ab"),
+            Err(ContainerStoreError::Ambiguous { count: 2, .. })
+        ));
+        assert!(matches!(
+            containers.find("cd"),
+            Err(ContainerStoreError::NotFound(_))
+        ));
+    }
+}

@@ -471,6 +471,51 @@ pub const EXIT_CODE_CASES: [(&str, &[&str], i32); 4] = [
 ];
 // ANCHOR_END: exit_codes
 
+/// The whole of a chapter's exit-code test: [`assert_exit_codes`] in a
+/// fresh [`TestEnv`], as root, leaving nothing behind.
+pub fn check_exit_codes(program: &str, run_prefix: &[&str], own_failure: &[&str]) {
+    if !require_root() {
+        return;
+    }
+    let _turn = one_at_a_time();
+    let env = TestEnv::new();
+    assert_exit_codes(&env, program, run_prefix, own_failure);
+    env.finish();
+}
+
+/// The whole of a test that a chapter 4+ program's `run` takes chapter
+/// 2's isolation options: `--hostname`, and `--userns`, under which root
+/// inside is uid 100000 outside and can still write its own layer.
+pub fn check_run_isolation_options(program: &str) {
+    if !require_root() {
+        return;
+    }
+    let _turn = one_at_a_time();
+    let env = TestEnv::new();
+    let script = "hostname; cat /proc/self/uid_map; id -u; echo kept > /written; cat /written";
+    let out = env.run_ok(
+        program,
+        &[
+            "run",
+            "--rm",
+            "--userns",
+            "--hostname",
+            "web",
+            "demo",
+            "sh",
+            "-c",
+            script,
+        ],
+    );
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(
+        words,
+        ["web", "0", "100000", "65536", "0", "kept"],
+        "{program}: {out}"
+    );
+    env.finish();
+}
+
 /// Run `program` with `run_prefix` (e.g. `["run", "--rm", "demo"]`, or
 /// nothing for chapters 1–3) followed by each of [`EXIT_CODE_CASES`], and
 /// `own_failure` (arguments that make the program itself fail, expected to
