@@ -8,6 +8,7 @@
 //! base's layers in a new manifest. The base is not touched: images are
 //! immutable, and both share the base's layer blobs.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
@@ -159,13 +160,15 @@ pub struct Written {
 
 // ANCHOR: write_image
 /// Store an image: its config, then a manifest naming the config and
-/// `layers` (descriptors, base first). No name is given; see
-/// [`Store::tag`]. The config is checked against the spec's types first,
-/// so the store never holds one that other tools would reject.
+/// `layers` (descriptors, base first), with `annotations` if there are
+/// any. No name is given; see [`Store::tag`]. The config is checked against
+/// the spec's types first, so the store never holds one that other tools
+/// would reject.
 pub fn write_image(
     store: &Store,
     config: &Value,
     layers: Vec<Value>,
+    annotations: &BTreeMap<String, String>,
 ) -> Result<Written, StoreError> {
     let _: ImageConfiguration =
         serde_json::from_value(config.clone()).map_err(|e| StoreError::BadJson {
@@ -174,12 +177,15 @@ pub fn write_image(
             why: e.to_string(),
         })?;
     let (config_digest, config_size) = store.put_json(config)?;
-    let manifest = json!({
+    let mut manifest = json!({
         "schemaVersion": 2,
         "mediaType": MANIFEST,
         "config": { "mediaType": CONFIG, "digest": config_digest.as_str(), "size": config_size },
         "layers": layers,
     });
+    if !annotations.is_empty() {
+        manifest["annotations"] = json!(annotations);
+    }
     let (manifest_digest, manifest_size) = store.put_json(&manifest)?;
     Ok(Written {
         manifest: manifest_digest,

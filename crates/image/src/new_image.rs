@@ -11,6 +11,8 @@
 //! from the base unchanged; [`NewImage::write`] still checks the result
 //! against the spec's types before anything is stored.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 
 use crate::build::{now, push, write_image, LayerFile, Written, LAYER_TAR, LAYER_TAR_GZIP};
@@ -53,6 +55,10 @@ pub struct NewImage {
     pub config: Value,
     /// The layers, base first.
     pub layers: Vec<Layer>,
+    /// Annotations for the manifest: facts about this one image, which,
+    /// unlike the config's labels, an image built on it does not inherit.
+    /// Empty when read from the store.
+    pub annotations: BTreeMap<String, String>,
     /// What [`NewImage::write`] stored last; `None` until then.
     pub written: Option<Written>,
 }
@@ -69,6 +75,7 @@ impl NewImage {
                 "history": [],
             }),
             layers: Vec::new(),
+            annotations: BTreeMap::new(),
             written: None,
         }
     }
@@ -109,6 +116,7 @@ impl NewImage {
         Ok(NewImage {
             config,
             layers,
+            annotations: BTreeMap::new(),
             written: Some(Written {
                 manifest: image.manifest_digest.clone(),
                 manifest_size,
@@ -155,7 +163,7 @@ impl NewImage {
             .collect();
         Ok(self
             .written
-            .insert(write_image(store, &self.config, layers)?))
+            .insert(write_image(store, &self.config, layers, &self.annotations)?))
     }
 
     /// The layers' digests, base first.

@@ -11,7 +11,6 @@ use std::path::Path;
 use cratebox_image::build::store_layer_file;
 use cratebox_image::new_image::{Layer, NewImage};
 use cratebox_image::reference::Reference;
-use serde_json::json;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -19,22 +18,24 @@ use crate::error::EngineError;
 /// The name the demo image gets in the store.
 pub const DEMO_IMAGE: &str = "demo:latest";
 
-/// The label that records which build of the demo root file system an
-/// image was imported from (`cratebox_demo_image::identity`).
-pub const IDENTITY_LABEL: &str = "org.cratebox.demo.identity";
+/// The manifest annotation that records which build of the demo root file
+/// system the image was imported from (`cratebox_demo_image::identity`).
+/// An annotation, not a label: images built on the demo image do not
+/// inherit it.
+pub const IDENTITY_ANNOTATION: &str = "org.cratebox.demo.identity";
 
 impl Engine {
     // ANCHOR: ensure_demo
     /// Make sure `demo:latest` is the demo root file system of chapter 1 as
     /// it is now, imported as a one-layer image. The root file system is
     /// rebuilt when a better source appears (a static busybox) or its list
-    /// of commands changed; its identity, kept as a label on the image,
-    /// tells the store to import it again.
+    /// of commands changed; its identity, kept as an annotation of the
+    /// image's manifest, tells the store to import it again.
     pub fn ensure_demo(&self) -> Result<(), EngineError> {
         let demo: Reference = DEMO_IMAGE.parse()?;
         let imported = self.store.resolve(&demo).ok().and_then(|image| {
-            let labels = image.config.config().as_ref()?.labels().clone()?;
-            labels.get(IDENTITY_LABEL).cloned()
+            let annotations = image.manifest.annotations().clone()?;
+            annotations.get(IDENTITY_ANNOTATION).cloned()
         });
         // The common case, cheaply: the store holds the demo root as it is.
         // (The store has its own copy, so the tree itself needs no check.)
@@ -56,7 +57,9 @@ impl Engine {
             })?;
             let layer = store_layer_file(&self.store, &tar_path)?;
             let mut image = NewImage::root_filesystem();
-            image.insert("Labels", IDENTITY_LABEL, json!(identity));
+            image
+                .annotations
+                .insert(IDENTITY_ANNOTATION.into(), identity.clone());
             image.add_layer(
                 Some(Layer::from(&layer)),
                 "cratebox demo image (from the host)",
