@@ -36,6 +36,7 @@ use nix::unistd::{
 use crate::command::{ContainerCommand, PreparedCommand};
 use crate::idmap::{write_maps, IdRange};
 use crate::init::run_init;
+use crate::mount_point::MountPoints;
 use crate::mounts::{mount_plan, perform, MountError, PlanOptions};
 use crate::namespaces::{clone_flags, Namespaces};
 use crate::network::bring_up_loopback;
@@ -299,8 +300,9 @@ fn prepare(setup: &ChildSetup<'_>) -> Result<(), SetupError> {
     sethostname(setup.hostname).map_err(SetupError::Hostname)?;
     // Device nodes get exactly the modes in the plan.
     umask(Mode::empty());
+    let mut points = MountPoints::new(setup.root);
     for step in setup.plan {
-        perform(step, setup.root)?;
+        perform(step, &mut points)?;
     }
     umask(Mode::from_bits_truncate(0o022));
     // A new network namespace has only `lo`, and it is down.

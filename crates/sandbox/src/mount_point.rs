@@ -152,6 +152,65 @@ pub fn directory(root: &Path, planned: &Path) -> Result<PathBuf, MountPointError
     Ok(destination.host)
 }
 
+/// The destinations of one mount plan, resolved inside its root, with the
+/// directories already resolved remembered: a plan puts a dozen device
+/// nodes and links in `/dev`, and resolving `/dev` once is enough. The
+/// answer cannot change in between: nothing runs in the container yet,
+/// and the plan makes no link above a path it resolves later (its links
+/// are the last names of their own paths).
+#[derive(Debug)]
+pub struct MountPoints<'a> {
+    root: &'a Path,
+    /// Planned directory → its host path, resolved and made.
+    known: Vec<(PathBuf, PathBuf)>,
+}
+
+impl<'a> MountPoints<'a> {
+    /// The destinations of a plan for the container whose root is `root`.
+    pub fn new(root: &'a Path) -> MountPoints<'a> {
+        MountPoints {
+            root,
+            known: Vec::new(),
+        }
+    }
+
+    /// The root they are resolved in.
+    pub fn root(&self) -> &Path {
+        self.root
+    }
+
+    /// [`directory`], remembered.
+    pub fn directory(&mut self, planned: &Path) -> Result<PathBuf, MountPointError> {
+        if let Some((_, host)) = self.known.iter().find(|(p, _)| p == planned) {
+            return Ok(host.clone());
+        }
+        let host = directory(self.root, planned)?;
+        self.known.push((planned.to_path_buf(), host.clone()));
+        Ok(host)
+    }
+
+    /// [`file`] (not remembered: each file is bound once).
+    pub fn file(&mut self, planned: &Path) -> Result<PathBuf, MountPointError> {
+        file(self.root, planned)
+    }
+
+    /// [`entry`], its directory remembered.
+    pub fn entry(&mut self, planned: &Path) -> Result<PathBuf, MountPointError> {
+        let (Some(parent), Some(name)) = (planned.parent(), planned.file_name()) else {
+            return Err(MountPointError::Outside {
+                path: planned.to_path_buf(),
+                root: self.root.to_path_buf(),
+            });
+        };
+        // The root itself is a fine directory for an entry (`entry`
+        // allows it); `directory` would refuse it as a mount point.
+        if parent == self.root {
+            return entry(self.root, planned);
+        }
+        Ok(self.directory(parent)?.join(name))
+    }
+}
+
 /// The host path of `planned`, a file to bind a file onto: resolved inside
 /// `root`, created empty if missing.
 pub fn file(root: &Path, planned: &Path) -> Result<PathBuf, MountPointError> {

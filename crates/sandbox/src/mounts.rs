@@ -17,7 +17,7 @@ use nix::unistd::{chdir, pivot_root};
 use thiserror::Error;
 
 use crate::devices::{DEVICES, DEV_SYMLINKS};
-use crate::mount_point::{self, MountPointError};
+use crate::mount_point::{MountPointError, MountPoints};
 use crate::overlay::{mount_overlay, OverlayError};
 
 /// One step of preparing a container's root filesystem.
@@ -294,7 +294,7 @@ pub enum MountError {
 /// resolved inside it now, as the step is performed (see
 /// [`crate::mount_point`]): a link in the image to `/etc` means the
 /// image's /etc, never the host's.
-pub fn perform(op: &MountOp, root: &Path) -> Result<(), MountError> {
+pub fn perform(op: &MountOp, points: &mut MountPoints<'_>) -> Result<(), MountError> {
     let kernel = |errno: Errno| MountError::Kernel {
         step: op.to_string(),
         errno,
@@ -320,8 +320,8 @@ pub fn perform(op: &MountOp, root: &Path) -> Result<(), MountError> {
             file,
         } => {
             let target = match file {
-                true => mount_point::file(root, target),
-                false => mount_point::directory(root, target),
+                true => points.file(target),
+                false => points.directory(target),
             }
             .map_err(destination)?;
             mount(
@@ -339,7 +339,7 @@ pub fn perform(op: &MountOp, root: &Path) -> Result<(), MountError> {
             flags,
             data,
         } => {
-            let target = mount_point::directory(root, target).map_err(destination)?;
+            let target = points.directory(target).map_err(destination)?;
             mount(Some(*fstype), &target, Some(*fstype), *flags, *data).map_err(kernel)
         }
         MountOp::Device {
@@ -348,14 +348,14 @@ pub fn perform(op: &MountOp, root: &Path) -> Result<(), MountError> {
             minor,
             mode,
         } => mknod(
-            &mount_point::entry(root, path).map_err(destination)?,
+            &points.entry(path).map_err(destination)?,
             SFlag::S_IFCHR,
             Mode::from_bits_truncate(*mode),
             makedev(*major, *minor),
         )
         .map_err(kernel),
         MountOp::Symlink { link, target } => {
-            let link = mount_point::entry(root, link).map_err(destination)?;
+            let link = points.entry(link).map_err(destination)?;
             std::os::unix::fs::symlink(target, link).map_err(io_fail)
         }
         MountOp::Overlay { target, options } => Ok(mount_overlay(target, options)?),
