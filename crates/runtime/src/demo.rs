@@ -2,7 +2,9 @@
 //!
 //! Chapters 1–3 run directly in the demo rootfs (a directory). From
 //! chapter 4 on a container runs an image, so the same tree is tarred and
-//! imported as a one-layer image the first time it is needed.
+//! imported as a one-layer image the first time it is needed, and again
+//! whenever the tree was rebuilt (from a better source, or for a longer
+//! list of commands).
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
@@ -33,7 +35,8 @@ impl Engine {
     /// image's manifest, tells the store to import it again.
     pub fn ensure_demo(&self) -> Result<(), EngineError> {
         let demo: Reference = DEMO_IMAGE.parse()?;
-        let imported = self.store.resolve(&demo).ok().and_then(|image| {
+        let previous = self.store.resolve(&demo).ok();
+        let imported = previous.as_ref().and_then(|image| {
             let annotations = image.manifest.annotations().clone()?;
             annotations.get(IDENTITY_ANNOTATION).cloned()
         });
@@ -73,7 +76,7 @@ impl Engine {
         result?;
         // An older import, if there was one, is garbage now (containers
         // made from it keep it).
-        if imported.is_some() {
+        if previous.is_some() {
             self.collect_garbage()?;
         }
         Ok(())
