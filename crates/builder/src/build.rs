@@ -17,7 +17,7 @@ use crate::checksum::cache_key;
 use crate::copy_step::{CopyKind, PreparedCopy};
 use crate::error::{BuildError, StepError};
 use crate::ignore::Ignore;
-use crate::metadata::{apply, expand_instruction, key_text, take_triggers, workdir};
+use crate::metadata::{apply, expand_instruction, key_text, take_triggers};
 use crate::render::render;
 use crate::scratch::Scratch;
 use crate::stages::Stage;
@@ -87,7 +87,7 @@ pub fn build(
     })?;
     let ignore = Ignore::load(&context)?;
     let scratch_error = |path: PathBuf| move |source| BuildError::Scratch { path, source };
-    let cache_dir = engine.state_root().join(crate::cache::CACHE_DIR);
+    let cache_dir = BuildCache::dir(engine);
     let cache = BuildCache::open(&cache_dir).map_err(scratch_error(cache_dir.clone()))?;
     let scratch_dir = engine.state_root().join("build");
     let scratch = Scratch::new(&scratch_dir).map_err(scratch_error(scratch_dir.clone()))?;
@@ -402,9 +402,10 @@ impl Builder<'_> {
             (Instruction::Copy(files) | Instruction::Add(files), Some((prepared, kind))) => {
                 Some(self.copy(stage, files, kind, prepared)?)
             }
-            (Instruction::Workdir(dir), _) => {
+            (Instruction::Workdir(_), _) => {
+                // `apply` sets WorkingDir, resolved; make that directory.
                 apply(&mut next, stage, &expanded)?;
-                let dir = workdir(&stage.image, dir);
+                let dir = next.get_str("WorkingDir").unwrap_or("/").to_string();
                 self.make_workdir(&stage.image, &dir)?
             }
             (other, _) => {

@@ -28,7 +28,7 @@ use crate::error::StepError;
 pub const STORE_OWNER: &str = "build-cache";
 
 /// The cache directory, under the state root.
-pub const CACHE_DIR: &str = "build-cache";
+const CACHE_DIR: &str = "build-cache";
 
 /// Step key → the image that step made.
 #[derive(Debug, Clone)]
@@ -45,9 +45,9 @@ impl BuildCache {
         })
     }
 
-    /// The cache of the engine's state root.
-    pub fn of(engine: &Engine) -> io::Result<BuildCache> {
-        BuildCache::open(&engine.state_root().join(CACHE_DIR))
+    /// Where the engine's build cache is.
+    pub fn dir(engine: &Engine) -> PathBuf {
+        engine.state_root().join(CACHE_DIR)
     }
 
     // ANCHOR: lookup
@@ -114,9 +114,10 @@ pub struct Pruned {
 /// `prune`: empty the build cache, stop keeping its images, and delete
 /// every blob and unpacked layer that only they used.
 pub fn prune_cache(engine: &Engine) -> Result<Pruned, EngineError> {
-    let cache = BuildCache::of(engine).map_err(|source| EngineError::Io {
+    let dir = BuildCache::dir(engine);
+    let cache = BuildCache::open(&dir).map_err(|source| EngineError::Io {
         what: "open the build cache",
-        path: engine.state_root().join(CACHE_DIR),
+        path: dir.clone(),
         source,
     })?;
     let entries = cache.clear().map_err(|source| EngineError::Io {

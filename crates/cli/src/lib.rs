@@ -204,8 +204,6 @@ pub fn one_line(error: &anyhow::Error) -> String {
     }
     line
 }
-
-// ANCHOR: exit_with
 /// Run `body` and exit the way a container engine does: with the
 /// container's exit code, or after one line on stderr with 125 (our own
 /// failure), 126 (command not runnable) or 127 (command not found).
@@ -218,7 +216,6 @@ pub fn exit_with(program: &str, body: impl FnOnce() -> anyhow::Result<i32>) -> !
         }
     }
 }
-// ANCHOR_END: exit_with
 
 /// The exit code an error stands for: the first error in the chain that
 /// knows one (a context added on the way does not hide it), else 125.

@@ -76,8 +76,6 @@ fn status_text(status: &Status) -> String {
         Status::Exited { code } => format!("Exited ({code})"),
     }
 }
-
-// ANCHOR: ps_row
 /// One line of `ps`: the command quoted as docker quotes it, each cell cut
 /// to its column on a character boundary.
 pub fn ps_row(record: &Record) -> String {
@@ -94,7 +92,6 @@ pub fn ps_row(record: &Record) -> String {
         ],
     )
 }
-// ANCHOR_END: ps_row
 
 /// `ps`: running containers, or all with `-a`.
 pub fn ps(engine: &Engine, args: PsArgs) -> anyhow::Result<i32> {

@@ -26,8 +26,6 @@ pub struct RunArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
 }
-
-// ANCHOR: run
 /// Run the container and end with its exit code; what the kernel did to
 /// it (OOM, pids limit) and, with `--stats`, what it used, on stderr.
 pub fn run(engine: &Engine, args: RunArgs) -> anyhow::Result<i32> {
@@ -49,4 +47,3 @@ pub fn run(engine: &Engine, args: RunArgs) -> anyhow::Result<i32> {
     }
     Ok(outcome.code)
 }
-// ANCHOR_END: run

@@ -13,24 +13,7 @@ use cratebox_demo_image::{
 };
 use tempfile::TempDir;
 
-use common::{assert_holds_only, have_root, run_chrooted};
-
-/// The host's static busybox, or `None` after saying why the test is skipped
-/// (and failing under CI, which installs busybox-static).
-fn busybox_source() -> Option<Source> {
-    match Source::detect() {
-        source @ Source::Busybox { .. } => Some(source),
-        Source::HostBinaries => {
-            assert_ne!(
-                std::env::var("CI").as_deref(),
-                Ok("true"),
-                "CI must have busybox-static installed"
-            );
-            eprintln!("skipped: no static busybox on this host");
-            None
-        }
-    }
-}
+use common::{assert_holds_only, busybox_source, have_root, run_chrooted};
 
 /// Build an image from `source` into a fresh temp dir: `<tmp>/image/rootfs`.
 fn build_image(source: &Source) -> (TempDir, PathBuf, Manifest) {

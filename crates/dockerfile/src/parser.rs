@@ -70,8 +70,6 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
     })
 }
 // ANCHOR_END: parse
-
-// ANCHOR: parse_trigger
 /// Parse an ONBUILD trigger, as an image config's `OnBuild` list stores it
 /// (`"RUN echo hi"`), back into its instruction.
 ///
@@ -92,7 +90,6 @@ pub fn parse_trigger(text: &str) -> Result<Instruction, ParseError> {
         }),
     }
 }
-// ANCHOR_END: parse_trigger
 
 /// The keyword that wrote `instruction`, for messages.
 pub(crate) fn name_of(instruction: &Instruction) -> &'static str {

@@ -137,8 +137,6 @@ pub fn fit_in_page(
     }
 }
 // ANCHOR_END: fit_in_page
-
-// ANCHOR: mount_overlay
 /// `mount -t overlay -o OPTIONS overlay TARGET`, with options of any
 /// length [`fit_in_page`] accepts.
 pub fn mount_overlay(target: &Path, options: &str) -> Result<(), OverlayError> {
@@ -188,7 +186,6 @@ pub fn mount_overlay(target: &Path, options: &str) -> Result<(), OverlayError> {
         }
     }
 }
-// ANCHOR_END: mount_overlay
 
 /// The size of a page, which is as much of the options as mount(2) copies.
 fn page_size() -> usize {

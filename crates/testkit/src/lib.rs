@@ -458,8 +458,6 @@ pub fn normalize_report(report: &str, host_bounding: &str) -> String {
     out.join("\n") + "\n"
 }
 // ANCHOR_END: normalize_report
-
-// ANCHOR: exit_codes
 /// The exit codes every chapter program must give, as docker does: the
 /// command's own code; 128 + the signal that killed it; 126 when the
 /// command cannot be executed; 127 when it is not found.
@@ -469,7 +467,6 @@ pub const EXIT_CODE_CASES: [(&str, &[&str], i32); 4] = [
     ("not executable", &["/etc/passwd"], 126),
     ("not found", &["no-such-command"], 127),
 ];
-// ANCHOR_END: exit_codes
 
 /// The whole of a chapter's exit-code test: [`assert_exit_codes`] in a
 /// fresh [`TestEnv`], as root, leaving nothing behind.

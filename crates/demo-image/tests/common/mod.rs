@@ -11,6 +11,19 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The host's static busybox as a source, or `None` after saying why the
+/// test is skipped (and failing under CI, which installs busybox-static).
+pub fn busybox_source() -> Option<cratebox_demo_image::Source> {
+    match cratebox_demo_image::SourceChoice::Busybox.source() {
+        Ok(source) => Some(source),
+        Err(error) => {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "{error}");
+            eprintln!("skipped the busybox source: {error}");
+            None
+        }
+    }
+}
+
 /// True when the test may do privileged things. Otherwise it prints why it
 /// is skipped, and under CI (`CI=true`) fails instead: a privileged test
 /// that silently passes without running proves nothing.
