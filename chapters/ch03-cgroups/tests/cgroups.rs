@@ -15,7 +15,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use cratebox_cgroups::{Hierarchies, PARENT};
-use cratebox_testkit::{require_root, TestEnv, MEMHOG_PATH};
+use cratebox_testkit::{expected_cgroup_version, require_root, TestEnv, MEMHOG_PATH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ch03-cgroups");
 
@@ -126,14 +126,16 @@ fn descendants(ancestor: u32) -> Vec<u32> {
 }
 
 /// The host path of `pid`'s cgroup for the cpu controller, if it is one of
-/// cratebox's. The host reads /proc/PID/cgroup from outside the container's
-/// cgroup namespace, so it sees the whole path.
+/// cratebox's, in the version this host must use for cpu: a run that put
+/// it in the other version's tree is not found. The host reads
+/// /proc/PID/cgroup from outside the container's cgroup namespace, so it
+/// sees the whole path.
 fn cpu_cgroup_of(pid: u32, hierarchies: &Hierarchies) -> Option<PathBuf> {
     let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
-    // v1 when a v1 hierarchy has the cpu controller, else the v2 tree.
-    let (mount, v1) = match hierarchies.v1.get("cpu") {
-        Some(mount) => (mount.clone(), true),
-        None => (hierarchies.v2.as_ref()?.path.clone(), false),
+    let v1 = expected_cgroup_version("cpu")? == "v1";
+    let mount = match v1 {
+        true => hierarchies.v1.get("cpu")?.clone(),
+        false => hierarchies.v2.as_ref()?.path.clone(),
     };
     text.lines().find_map(|line| {
         let mut fields = line.splitn(3, ':');
@@ -262,7 +264,7 @@ fn a_cpu_limit_is_written_to_the_cgroup_and_the_kernel_throttles_to_it() {
 
     // The limits as the kernel holds them: 0.1 CPU is 10 ms of every
     // 100 ms, and 512 shares are weight 20 in v2's units.
-    let v1 = run.hierarchies.v1.contains_key("cpu");
+    let v1 = expected_cgroup_version("cpu") == Some("v1");
     let written = match v1 {
         true => [
             read(dir.join("cpu.cfs_quota_us")),

@@ -810,3 +810,52 @@ fn onbuild_triggers_run_in_the_build_that_uses_the_image() {
     assert_nothing_half_made(&env, "onbuild-bare");
     env.finish();
 }
+
+#[test]
+fn chapter_three_limits_hold_in_run_steps_and_in_run() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let env = TestEnv::new();
+    // A RUN step over build's memory limit is killed, and the build stops
+    // there, saying why.
+    let dir = inline(
+        &env,
+        "hog",
+        &[("Dockerfile", "FROM demo\nRUN /usr/local/bin/memhog\n")],
+    );
+    let out = build(&env, "hog", &dir, &["-m", "32m"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("returned a non-zero code: 137 (killed: out of memory (limit 32MiB))"),
+        "{out:?}"
+    );
+    assert_nothing_half_made(&env, "hog");
+
+    // Within the limit the step builds; the image's containers then get
+    // limits of their own from run.
+    let dir = inline(
+        &env,
+        "fits",
+        &[(
+            "Dockerfile",
+            "FROM demo\nRUN /usr/local/bin/memhog 8 > /made\nCMD [\"/usr/local/bin/memhog\"]\n",
+        )],
+    );
+    build_ok(&env, "fits", &dir, &["-m", "64m"]);
+    let out = env.run(BIN, &["run", "--rm", "fits", "cat", "/made"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "memhog: 8 MiB\nmemhog: holding 8 MiB, done\n"),
+        "{out:?}"
+    );
+    let out = env.run(BIN, &["run", "--rm", "-m", "32m", "fits"]);
+    assert_eq!(out.code, 137, "{out:?}");
+    assert!(
+        out.stderr.contains("killed: out of memory (limit 32MiB)"),
+        "{out:?}"
+    );
+    env.finish();
+}

@@ -117,12 +117,14 @@ pub enum StepError {
     #[error(transparent)]
     Run(#[from] RunError),
     /// A RUN's command ran and failed.
-    #[error("the command {argv} returned a non-zero code: {code}")]
+    #[error("the command {argv} returned a non-zero code: {code}{}", why.iter().map(|line| format!(" ({line})")).collect::<String>())]
     Failed {
         /// The command, as JSON.
         argv: String,
         /// Its exit code.
         code: i32,
+        /// What its cgroup saw that explains it (killed: out of memory, ...).
+        why: Vec<String>,
     },
     /// COPY or ADD could not find or copy its sources.
     #[error(transparent)]

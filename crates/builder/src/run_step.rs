@@ -6,6 +6,7 @@ use std::fs;
 use cratebox_dockerfile::Form;
 use cratebox_image::build::store_layer_dir;
 use cratebox_image::new_image::Layer;
+use cratebox_runtime::explain;
 use cratebox_runtime::layered::{run_on_layers, Isolation, WritableLayer};
 use cratebox_sandbox::{ContainerCommand, UserNamespace};
 
@@ -48,6 +49,7 @@ impl Builder<'_> {
             return Err(StepError::Failed {
                 argv: json(&argv),
                 code: outcome.code,
+                why: explain(&outcome, &self.options.limits),
             });
         }
         let layer = self.store_layer(&top.upper)?;

@@ -38,6 +38,15 @@ pub enum Version {
     V2,
 }
 
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Version::V1 => "v1",
+            Version::V2 => "v2",
+        })
+    }
+}
+
 /// The controllers whose statistics `--stats` reports; a container joins
 /// them when they are there even if it sets no limit in them.
 pub const STATS_CONTROLLERS: [&str; 3] = ["memory", "cpu", "pids"];

@@ -4,7 +4,9 @@
 //!
 //! On this project's CI host the controllers live in cgroup v1, so these run
 //! the v1 implementation; on a host with cgroup v2 controllers (most current
-//! distributions) the same tests run the v2 implementation for real.
+//! distributions, and the VM that scripts/test-vm boots) the same tests run
+//! the v2 implementation for real. The first test checks which of the two
+//! each controller got.
 
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
@@ -13,9 +15,9 @@ use std::path::PathBuf;
 
 use cratebox_cgroups::limits::parse_cpus;
 use cratebox_cgroups::{
-    create, unique_name, AnyCgroup, Cgroup, Hierarchies, Limits, Version, PARENT,
+    create, unique_name, AnyCgroup, Cgroup, CgroupError, Hierarchies, Limits, Version, PARENT,
 };
-use cratebox_testkit::{require_root, LeakCheck};
+use cratebox_testkit::{expected_cgroup_version, require_root, LeakCheck};
 use nix::unistd::Pid;
 
 fn dir_of(cgroup: &AnyCgroup, controller: &str) -> PathBuf {
@@ -30,6 +32,64 @@ fn read(path: PathBuf) -> String {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .trim()
         .to_string()
+}
+
+#[test]
+fn each_controller_is_used_in_the_version_expected_here() {
+    if !require_root() {
+        return;
+    }
+    let _turn = cratebox_testkit::one_at_a_time();
+    let leaks = LeakCheck::take();
+    let hierarchies = Hierarchies::detect();
+    let one_limit_each = [
+        (
+            "memory",
+            Limits {
+                memory: Some(32 << 20),
+                ..Limits::default()
+            },
+        ),
+        (
+            "cpu",
+            Limits {
+                cpus: Some(parse_cpus("0.5").unwrap()),
+                ..Limits::default()
+            },
+        ),
+        (
+            "pids",
+            Limits {
+                pids: Some(20),
+                ..Limits::default()
+            },
+        ),
+        (
+            "cpuset",
+            Limits {
+                cpuset_cpus: Some("0".to_string()),
+                ..Limits::default()
+            },
+        ),
+    ];
+    let mut used = Vec::new();
+    let mut expected = Vec::new();
+    for (controller, limits) in one_limit_each {
+        let version = match create(&hierarchies, &unique_name(), &limits) {
+            Ok(cgroup) => {
+                cgroup.remove().unwrap();
+                cgroup.version().to_string()
+            }
+            Err(CgroupError::Unavailable { .. }) => "not offered".to_string(),
+            Err(error) => panic!("{controller}: {error}"),
+        };
+        used.push(format!("{controller}: {version}"));
+        let wanted = expected_cgroup_version(controller).unwrap_or("not offered");
+        expected.push(format!("{controller}: {wanted}"));
+    }
+    eprintln!("cgroup versions used: {}", used.join(", "));
+    assert_eq!(used, expected, "{}", hierarchies.describe());
+    leaks.assert_nothing_new(&std::env::temp_dir().join("no-such-dir"));
 }
 
 #[test]

@@ -45,6 +45,37 @@ pub fn require_root() -> bool {
     false
 }
 
+/// The cgroup version, `"v1"` or `"v2"`, that a container's cgroup for
+/// `controller` must be in on this machine; `None` where neither offers it.
+///
+/// `CRATEBOX_EXPECT_CGROUP=v1|v2` says it outright (scripts/test-vm sets
+/// v2). Otherwise it is read from the layout systemd gives /sys/fs/cgroup,
+/// not from the mount table the cgroups crate reads: a unified tree that
+/// lists the controller, a v1 tree named after it, or a hybrid's v2 tree
+/// at `unified` that lists it. A test that compares the version it got
+/// with this one cannot pass by falling back to the other version.
+pub fn expected_cgroup_version(controller: &str) -> Option<&'static str> {
+    match std::env::var("CRATEBOX_EXPECT_CGROUP").as_deref() {
+        Ok("v1") => return Some("v1"),
+        Ok("v2") => return Some("v2"),
+        Ok(other) => panic!("CRATEBOX_EXPECT_CGROUP={other}: say v1 or v2"),
+        Err(_) => {}
+    }
+    let root = Path::new("/sys/fs/cgroup");
+    let lists = |file: PathBuf| {
+        fs::read_to_string(file).is_ok_and(|text| text.split_whitespace().any(|c| c == controller))
+    };
+    if lists(root.join("cgroup.controllers")) {
+        Some("v2")
+    } else if root.join(controller).join("tasks").exists() {
+        Some("v1")
+    } else if lists(root.join("unified/cgroup.controllers")) {
+        Some("v2")
+    } else {
+        None
+    }
+}
+
 /// Where an interop peer (skopeo, umoci, buildah) is installed. CI
 /// installs them all; elsewhere a missing one skips the test that needs
 /// it, and under `CI=true` fails it.
