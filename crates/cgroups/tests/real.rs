@@ -34,6 +34,19 @@ fn read(path: PathBuf) -> String {
         .to_string()
 }
 
+/// Limits that need `controller` and no other.
+fn one_limit(controller: &str) -> Limits {
+    let mut limits = Limits::default();
+    match controller {
+        "memory" => limits.memory = Some(32 << 20),
+        "cpu" => limits.cpus = Some(parse_cpus("0.5").unwrap()),
+        "pids" => limits.pids = Some(20),
+        "cpuset" => limits.cpuset_cpus = Some("0".to_string()),
+        _ => panic!("no limit for {controller}"),
+    }
+    limits
+}
+
 #[test]
 fn each_controller_is_used_in_the_version_expected_here() {
     if !require_root() {
@@ -41,41 +54,11 @@ fn each_controller_is_used_in_the_version_expected_here() {
     }
     let _turn = cratebox_testkit::one_at_a_time();
     let leaks = LeakCheck::take();
+    // ANCHOR: versions
     let hierarchies = Hierarchies::detect();
-    let one_limit_each = [
-        (
-            "memory",
-            Limits {
-                memory: Some(32 << 20),
-                ..Limits::default()
-            },
-        ),
-        (
-            "cpu",
-            Limits {
-                cpus: Some(parse_cpus("0.5").unwrap()),
-                ..Limits::default()
-            },
-        ),
-        (
-            "pids",
-            Limits {
-                pids: Some(20),
-                ..Limits::default()
-            },
-        ),
-        (
-            "cpuset",
-            Limits {
-                cpuset_cpus: Some("0".to_string()),
-                ..Limits::default()
-            },
-        ),
-    ];
-    let mut used = Vec::new();
-    let mut expected = Vec::new();
-    for (controller, limits) in one_limit_each {
-        let version = match create(&hierarchies, &unique_name(), &limits) {
+    let (mut used, mut expected) = (Vec::new(), Vec::new());
+    for controller in ["memory", "cpu", "pids", "cpuset"] {
+        let version = match create(&hierarchies, &unique_name(), &one_limit(controller)) {
             Ok(cgroup) => {
                 cgroup.remove().unwrap();
                 cgroup.version().to_string()
@@ -89,6 +72,7 @@ fn each_controller_is_used_in_the_version_expected_here() {
     }
     eprintln!("cgroup versions used: {}", used.join(", "));
     assert_eq!(used, expected, "{}", hierarchies.describe());
+    // ANCHOR_END: versions
     leaks.assert_nothing_new(&std::env::temp_dir().join("no-such-dir"));
 }
 
