@@ -7,7 +7,8 @@
 use thiserror::Error;
 
 /// What to limit. `None` means "no limit": nothing is written for it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Limits {
     /// `-m/--memory`: bytes of memory.
     pub memory: Option<u64>,
@@ -27,7 +28,7 @@ pub struct Limits {
 }
 
 /// `--memory-swap`: a total for memory plus swap, or `-1` for no swap limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Swap {
     /// Memory plus swap may not exceed this many bytes.
     Total(u64),
@@ -37,7 +38,7 @@ pub enum Swap {
 
 /// `--cpus N` as the scheduler sees it: `quota` microseconds of CPU time in
 /// every `period` microseconds. 1.5 CPUs = 150 ms per 100 ms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CpuQuota {
     /// CPU time allowed per period, in microseconds.
     pub quota_us: u64,

@@ -102,6 +102,7 @@ impl IsolationArgs {
             id_range: DEFAULT_USERNS_RANGE,
             command,
             overlay: None,
+            stdio: None,
         })
     }
 }

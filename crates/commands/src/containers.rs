@@ -1,10 +1,13 @@
 //! `ps`, `rm`, `diff`, `commit`: containers, and what they changed.
 
+use std::time::SystemTime;
+
 use clap::Args;
 use cratebox_image::reference::Reference;
 use cratebox_runtime::containers::{Record, Status};
 use cratebox_runtime::engine::Engine;
 
+use crate::human::{ago, status_text};
 use crate::table::{self, Column};
 
 /// `ps [-a]`
@@ -55,11 +58,11 @@ pub const PS_COLUMNS: [Column; 6] = [
     },
     Column {
         title: "CREATED",
-        width: 22,
+        width: 24,
     },
     Column {
         title: "STATUS",
-        width: 14,
+        width: 29,
     },
     Column {
         title: "NAMES",
@@ -67,39 +70,46 @@ pub const PS_COLUMNS: [Column; 6] = [
     },
 ];
 
-/// A container's STATUS, as `ps` shows it.
-fn status_text(status: &Status) -> String {
-    match status {
-        Status::Created => "Created".to_string(),
-        Status::Running { .. } => "Up".to_string(),
-        Status::Exited { code } if *code < 0 => "Exited (unknown)".to_string(),
-        Status::Exited { code } => format!("Exited ({code})"),
-    }
-}
 /// One line of `ps`: the command quoted as docker quotes it, each cell cut
-/// to its column on a character boundary.
-pub fn ps_row(record: &Record) -> String {
+/// to its column on a character boundary; times as "2 minutes ago".
+pub fn ps_row(record: &Record, now: SystemTime) -> String {
     let command = format!("{:?}", record.command.join(" "));
     table::row(
         &PS_COLUMNS,
         &[
-            &record.id[..12.min(record.id.len())],
+            record.short_id(),
             &record.image,
             &command,
-            &record.created,
-            &status_text(&record.live_status()),
+            &ago(&record.created, now),
+            &status_text(record, now),
             &record.name,
         ],
     )
 }
 
+/// `ps --no-trunc`: the full id and command, columns separated by three
+/// spaces.
+pub fn ps_row_full(record: &Record, now: SystemTime) -> String {
+    let command = format!("{:?}", record.command.join(" "));
+    [
+        record.id.as_str(),
+        &record.image,
+        &command,
+        &ago(&record.created, now),
+        &status_text(record, now),
+        &record.name,
+    ]
+    .join("   ")
+}
+
 /// `ps`: running containers, or all with `-a`.
 pub fn ps(engine: &Engine, args: PsArgs) -> anyhow::Result<i32> {
     println!("{}", table::header(&PS_COLUMNS));
+    let now = SystemTime::now();
     for record in engine.containers.list()? {
         let running = matches!(record.live_status(), Status::Running { .. });
         if args.all || running {
-            println!("{}", ps_row(&record));
+            println!("{}", ps_row(&record, now));
         }
     }
     Ok(0)
@@ -147,18 +157,21 @@ mod tests {
             command: command.iter().map(|s| s.to_string()).collect(),
             created: "2026-11-29T22:02:14Z".into(),
             status: Status::Exited { code: 127 },
+            spec: None,
+            state: Default::default(),
         }
     }
 
     #[test]
     fn ps_cuts_commands_on_character_boundaries() {
+        let now = humantime::parse_rfc3339("2026-11-29T22:04:14Z").expect("a time");
         let lines = [
             table::header(&PS_COLUMNS),
-            ps_row(&record(&["echo", "hello"], "plain")),
+            ps_row(&record(&["echo", "hello"], "plain"), now),
             // "echo aaaaaaaaaaaaaaa€ ...": the old byte cut at 22 fell
             // inside the euro sign and panicked.
-            ps_row(&record(&["echo", "aaaaaaaaaaaaaaa€€€"], "euro")),
-            ps_row(&record(&["echo", "日本語のテキストです"], "wide")),
+            ps_row(&record(&["echo", "aaaaaaaaaaaaaaa€€€"], "euro"), now),
+            ps_row(&record(&["echo", "日本語のテキストです"], "wide"), now),
         ];
         insta::assert_snapshot!(lines.join("\n"));
     }

@@ -77,12 +77,13 @@ pub fn import(engine: &Engine, args: ImportArgs) -> anyhow::Result<i32> {
 /// `images`: one line per name.
 pub fn images(engine: &Engine) -> anyhow::Result<i32> {
     println!("{}", table::header(&IMAGES_COLUMNS));
+    let now = std::time::SystemTime::now();
     for (reference, digest) in engine.store.list()? {
         let image = engine.store.image(reference.clone(), digest)?;
         let size: u64 = image.manifest.layers().iter().map(|l| l.size()).sum();
         let id = image.id();
         let short_id = id.strip_prefix("sha256:").unwrap_or(&id);
-        let created = image.config.created().clone().unwrap_or_default();
+        let created = crate::human::ago(image.config.created().as_deref().unwrap_or_default(), now);
         println!(
             "{}",
             table::row(
@@ -102,11 +103,18 @@ pub fn images(engine: &Engine) -> anyhow::Result<i32> {
 
 /// `inspect`: the config and layers as docker's JSON shape.
 pub fn inspect(engine: &Engine, args: ImageArg) -> anyhow::Result<i32> {
-    let image = engine.image(&args.image)?;
+    let inspected = serde_json::Value::Array(vec![image_json(engine, &args.image)?]);
+    println!("{}", serde_json::to_string_pretty(&inspected)?);
+    Ok(0)
+}
+
+/// One image as `inspect` shows it.
+pub fn image_json(engine: &Engine, name: &str) -> anyhow::Result<serde_json::Value> {
+    let image = engine.image(name)?;
     // The config as stored, so fields outside the OCI spec (docker's
     // OnBuild) show too.
     let stored = cratebox_image::new_image::NewImage::of(&engine.store, &image)?;
-    let inspected = serde_json::json!([{
+    Ok(serde_json::json!({
         "Id": image.id(),
         "RepoTags": [image.reference.to_string()],
         "ManifestDigest": image.manifest_digest.as_str(),
@@ -117,9 +125,7 @@ pub fn inspect(engine: &Engine, args: ImageArg) -> anyhow::Result<i32> {
         "Config": stored.config["config"],
         "RootFS": image.config.rootfs(),
         "Layers": image.manifest.layers(),
-    }]);
-    println!("{}", serde_json::to_string_pretty(&inspected)?);
-    Ok(0)
+    }))
 }
 
 /// `history`: newest step first, as docker prints it.

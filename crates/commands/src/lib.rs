@@ -13,11 +13,19 @@
 //! | [`images`] | `import`, `images`, `inspect`, `history`, `save`, `load`, `rmi` | 4 |
 //! | [`build`] | `build`, `prune`: images from Dockerfiles | 5 |
 //! | [`table`] | columns measured in terminal cells | 4 |
+//! | [`chapter6`] | the `cratebox` command set: every subcommand, chapter 6's lifecycle ones first | 6 |
+//! | [`run6`] | `run`, `create`, `start`: containers that live on, under a supervisor | 6 |
+//! | [`lifecycle`] | `ps`, `logs`, `stop`, `kill`, `wait`, `rm`, `inspect`, ... | 6 |
+//! | [`human`] | `Up 3 seconds`, `2 minutes ago` | 6 |
 
 pub mod build;
+pub mod chapter6;
 pub mod containers;
+pub mod human;
 pub mod images;
+pub mod lifecycle;
 pub mod run;
+pub mod run6;
 pub mod table;
 
 use clap::Subcommand;
@@ -28,22 +36,30 @@ pub use build::BuildCommand;
 /// Chapter 4's subcommands: images, and containers made from them.
 #[derive(Debug, Subcommand)]
 pub enum EngineCommand {
-    /// Import a root file system tarball (plain or gzipped) as an image
-    Import(images::ImportArgs),
     /// Run a command in a new container
     Run(Box<run::RunArgs>),
     /// List containers
     Ps(containers::PsArgs),
     /// Remove containers
     Rm(containers::RmArgs),
+    /// Show an image's config and layers as JSON
+    Inspect(images::ImageArg),
+    #[command(flatten)]
+    Images(ImageCommand),
+}
+
+/// The image subcommands of every chapter from 4 on (chapter 6 brings its
+/// own `run`, `ps`, `rm` and `inspect`).
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Import a root file system tarball (plain or gzipped) as an image
+    Import(images::ImportArgs),
     /// List images
     Images,
     /// Create a new image from a container's changes
     Commit(containers::CommitArgs),
     /// Show what a container changed: A added, C changed, D deleted
     Diff(containers::DiffArgs),
-    /// Show an image's config and layers as JSON
-    Inspect(images::ImageArg),
     /// Show how an image's layers were made
     History(images::ImageArg),
     /// Write an image to an OCI archive
@@ -58,18 +74,25 @@ pub enum EngineCommand {
 /// Carry out one subcommand; returns the exit code.
 pub fn dispatch(engine: &Engine, command: EngineCommand) -> anyhow::Result<i32> {
     match command {
-        EngineCommand::Import(args) => images::import(engine, args),
         EngineCommand::Run(args) => run::run(engine, *args),
         EngineCommand::Ps(args) => containers::ps(engine, args),
         EngineCommand::Rm(args) => containers::rm(engine, args),
-        EngineCommand::Images => images::images(engine),
-        EngineCommand::Commit(args) => containers::commit(engine, args),
-        EngineCommand::Diff(args) => containers::diff(engine, args),
         EngineCommand::Inspect(args) => images::inspect(engine, args),
-        EngineCommand::History(args) => images::history(engine, args),
-        EngineCommand::Save(args) => images::save(engine, args),
-        EngineCommand::Load(args) => images::load(engine, args),
-        EngineCommand::Rmi(args) => images::rmi(engine, args),
+        EngineCommand::Images(command) => image_dispatch(engine, command),
+    }
+}
+
+/// Carry out one image subcommand; returns the exit code.
+pub fn image_dispatch(engine: &Engine, command: ImageCommand) -> anyhow::Result<i32> {
+    match command {
+        ImageCommand::Import(args) => images::import(engine, args),
+        ImageCommand::Images => images::images(engine),
+        ImageCommand::Commit(args) => containers::commit(engine, args),
+        ImageCommand::Diff(args) => containers::diff(engine, args),
+        ImageCommand::History(args) => images::history(engine, args),
+        ImageCommand::Save(args) => images::save(engine, args),
+        ImageCommand::Load(args) => images::load(engine, args),
+        ImageCommand::Rmi(args) => images::rmi(engine, args),
     }
 }
 // ANCHOR_END: dispatch

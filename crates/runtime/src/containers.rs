@@ -16,7 +16,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use cratebox_sandbox::process::is_alive;
+use cratebox_cgroups::Limits;
+use cratebox_sandbox::process::{is_alive, ProcessStamp};
+use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -57,18 +59,116 @@ pub struct Record {
     pub created: String,
     /// What happened to it.
     pub status: Status,
+    /// How to run it again (chapter 6's containers; chapter 4's run once
+    /// and have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<Spec>,
+    /// What its supervisor recorded about its runs (chapter 6).
+    #[serde(default)]
+    pub state: RunState,
 }
+
+// ANCHOR: spec
+/// Everything `run` was told, kept so that `start` and `--restart` run the
+/// container again the same way, and `inspect` can show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Spec {
+    /// `NAME=value`: the image's Env, then `-e` and `--env-file`.
+    pub env: Vec<String>,
+    /// `-w`, else the image's WorkingDir.
+    pub working_dir: Option<String>,
+    /// `-u`, else the image's User.
+    pub user: Option<String>,
+    /// `--hostname` (docker's default: the short id).
+    pub hostname: String,
+    /// `--userns`: root inside is not root outside.
+    pub user_namespace: bool,
+    /// Chapter 3's limits.
+    pub limits: Limits,
+    /// `-i`: keep stdin open.
+    pub open_stdin: bool,
+    /// `--restart`.
+    pub restart: RestartPolicy,
+    /// `--rm`: remove the container when it ends.
+    pub auto_remove: bool,
+    /// The image's StopSignal, if any (SIGTERM otherwise).
+    pub stop_signal: Option<String>,
+}
+
+/// `--restart no|on-failure[:N]|always`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "name")]
+pub enum RestartPolicy {
+    /// Never restart (the default).
+    #[default]
+    No,
+    /// Restart when it exits with a code other than 0, at most
+    /// `max` times (0: no limit).
+    OnFailure {
+        /// The most restarts; 0 for no limit.
+        max: u32,
+    },
+    /// Restart whenever it ends, unless it was stopped.
+    Always,
+}
+
+/// What the supervisor records as the container runs: the processes (to
+/// signal them and to tell whether they still exist), the times, how the
+/// last run ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunState {
+    /// The supervisor, while there is one.
+    pub supervisor: Option<ProcessStamp>,
+    /// The container's first process (its init), while it runs.
+    pub init: Option<ProcessStamp>,
+    /// When the last run started (RFC 3339).
+    pub started_at: Option<String>,
+    /// When the last run ended (RFC 3339).
+    pub finished_at: Option<String>,
+    /// Whether the kernel's OOM killer killed a process of the last run.
+    pub oom_killed: bool,
+    /// How many times `--restart` restarted it.
+    pub restart_count: u32,
+    /// `stop`, `kill` or `rm -f` asked it to end: not to be restarted.
+    pub stopping: bool,
+    /// Why the last start failed, if it did.
+    pub error: Option<String>,
+}
+// ANCHOR_END: spec
 
 impl Record {
     /// The status, correcting "running" when its supervisor is gone (a
     /// crash or a kill -9): such a container ended, with an unknown code.
     pub fn live_status(&self) -> Status {
+        let alive = |pid| match &self.state.supervisor {
+            Some(stamp) => stamp.is_alive(),
+            None => is_alive(pid),
+        };
         match self.status {
-            Status::Running { pid } if !is_alive(pid) => Status::Exited { code: -1 },
+            Status::Running { pid } if !alive(pid) => Status::Exited { code: -1 },
             ref other => other.clone(),
         }
     }
+
+    /// Whether it runs now.
+    pub fn is_running(&self) -> bool {
+        matches!(self.live_status(), Status::Running { .. })
+    }
+
+    /// The first 12 digits of the id, as `ps` shows it.
+    pub fn short_id(&self) -> &str {
+        &self.id[..12.min(self.id.len())]
+    }
 }
+
+/// A lock on one container (or on all, for creating one): held while a
+/// record is read, changed and written back, so that two commands at
+/// once (a `stop` and an `rm -f`, the supervisor and a `kill`) never
+/// write over each other. Released when dropped.
+#[derive(Debug)]
+pub struct Lock(#[allow(dead_code)] Flock<fs::File>);
 
 /// Why a container operation failed.
 #[derive(Debug, Error)]
@@ -89,6 +189,9 @@ pub enum ContainerStoreError {
         "the name {0} is already used by a container: pick another with --name, or `rm` that one"
     )]
     NameTaken(String),
+    /// Not a name docker would accept.
+    #[error("invalid container name {0:?}: use letters, digits and _ . - (starting with a letter or digit)")]
+    BadName(String),
     /// Refused while running.
     #[error("container {0} is running: stop it first")]
     Running(String),
@@ -148,9 +251,27 @@ impl Containers {
         image_digest: &str,
         command: Vec<String>,
     ) -> Result<Record, ContainerStoreError> {
+        self.create_with(name, image, image_digest, command, None)
+    }
+
+    /// [`Containers::create`], with chapter 6's spec.
+    pub fn create_with(
+        &self,
+        name: Option<&str>,
+        image: &str,
+        image_digest: &str,
+        command: Vec<String>,
+        spec: Option<Spec>,
+    ) -> Result<Record, ContainerStoreError> {
         let id = random_id()?;
+        // Two `run --name web` at once: the second must see the first's
+        // record, so looking and writing happen under one lock.
+        let _all = self.lock_all()?;
         let name = match name {
             Some(name) => {
+                if !valid_name(name) {
+                    return Err(ContainerStoreError::BadName(name.to_string()));
+                }
                 if self.list()?.iter().any(|r| r.name == name) {
                     return Err(ContainerStoreError::NameTaken(name.to_string()));
                 }
@@ -164,8 +285,10 @@ impl Containers {
             image: image.to_string(),
             image_digest: image_digest.to_string(),
             command,
-            created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            created: now(),
             status: Status::Created,
+            spec,
+            state: RunState::default(),
         };
         let dirs = self.dirs(&id);
         dirs.create().map_err(io_err("cannot create", &dirs.dir))?;
@@ -185,6 +308,58 @@ impl Containers {
             })?;
         fs::write(&temp, text).map_err(io_err("cannot write", &temp))?;
         fs::rename(&temp, &path).map_err(io_err("cannot write", &path))
+    }
+
+    /// Lock one container's record.
+    pub fn lock(&self, id: &str) -> Result<Lock, ContainerStoreError> {
+        lock_file(&self.root.join(id).join("lock"))
+    }
+
+    /// Lock the set of containers (creating one, renaming one).
+    pub fn lock_all(&self) -> Result<Lock, ContainerStoreError> {
+        lock_file(&self.root.join(".lock"))
+    }
+
+    /// Read a container's record as it is now.
+    pub fn get(&self, id: &str) -> Result<Record, ContainerStoreError> {
+        let path = self.root.join(id).join("container.json");
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(ContainerStoreError::NotFound(id.to_string()))
+            }
+            Err(e) => return Err(io_err("cannot read", &path)(e)),
+        };
+        serde_json::from_str(&text).map_err(|e| ContainerStoreError::Damaged {
+            path,
+            why: e.to_string(),
+        })
+    }
+
+    // ANCHOR: update
+    /// Change a record under its lock: read it fresh, let `change` edit
+    /// it, write it back atomically. Returns the record as written.
+    pub fn update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Record),
+    ) -> Result<Record, ContainerStoreError> {
+        let _lock = self.lock(id)?;
+        let mut record = self.get(id)?;
+        change(&mut record);
+        self.save(&record)?;
+        Ok(record)
+    }
+    // ANCHOR_END: update
+
+    /// The directory of a container's files.
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.root.join(id)
+    }
+
+    /// The container's log, in docker's json-file format.
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.root.join(id).join(format!("{id}-json.log"))
     }
 
     /// Every container, oldest first.
@@ -229,6 +404,19 @@ impl Containers {
         }
     }
 
+    /// Give a container a new name, unique as at creation.
+    pub fn rename(&self, record: &Record, name: &str) -> Result<(), ContainerStoreError> {
+        if !valid_name(name) {
+            return Err(ContainerStoreError::BadName(name.to_string()));
+        }
+        let _all = self.lock_all()?;
+        if self.list()?.iter().any(|r| r.name == name) {
+            return Err(ContainerStoreError::NameTaken(name.to_string()));
+        }
+        self.update(&record.id, |r| r.name = name.to_string())?;
+        Ok(())
+    }
+
     /// Delete a container and its writable layer. Refused while it runs.
     pub fn remove(&self, record: &Record) -> Result<(), ContainerStoreError> {
         if matches!(record.live_status(), Status::Running { .. }) {
@@ -237,6 +425,41 @@ impl Containers {
         let dir = self.root.join(&record.id);
         fs::remove_dir_all(&dir).map_err(io_err("cannot remove", &dir))
     }
+}
+
+/// The time now, as records keep it: RFC 3339, in UTC, to the nanosecond.
+pub fn now() -> String {
+    humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string()
+}
+
+/// docker's rule for names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
+pub fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+/// Take an exclusive flock(2) on `path`, creating the file; waits for
+/// whoever holds it.
+fn lock_file(path: &Path) -> Result<Lock, ContainerStoreError> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            // The container's directory is gone: it was removed.
+            io::ErrorKind::NotFound => ContainerStoreError::NotFound(
+                path.parent()
+                    .and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            ),
+            _ => io_err("cannot lock", path)(e),
+        })?;
+    Flock::lock(file, FlockArg::LockExclusive)
+        .map(Lock)
+        .map_err(|(_, errno)| io_err("cannot lock", path)(errno.into()))
 }
 
 /// 32 random bytes from the kernel, as 64 hex digits, like docker's ids.
@@ -264,6 +487,8 @@ mod tests {
             command: vec!["true".into()],
             created: "2026-11-29T22:00:00Z".into(),
             status: Status::Exited { code: 0 },
+            spec: None,
+            state: RunState::default(),
         };
         fs::create_dir_all(containers.root.join(&record.id)).expect("a temp dir is writable");
         containers.save(&record).expect("a temp dir is writable");

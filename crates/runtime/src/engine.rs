@@ -32,7 +32,7 @@ use crate::layered::{run_on_layers, Isolation};
 use crate::RunOutcome;
 
 /// On whose behalf the store keeps the images of existing containers.
-const CONTAINERS_OWNER: &str = "containers";
+pub(crate) const CONTAINERS_OWNER: &str = "containers";
 
 /// The state directories, opened.
 #[derive(Debug, Clone)]

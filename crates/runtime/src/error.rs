@@ -58,6 +58,41 @@ pub enum EngineError {
         /// What is wrong.
         why: String,
     },
+    /// A container made by chapter 4's `run`, which keeps no spec to run
+    /// it again with.
+    #[error("container {container} was made by an earlier chapter's run and cannot be started again: run a new one")]
+    NotStartable {
+        /// The container.
+        container: String,
+    },
+    /// `exec`, `kill`, `attach`... of a container that does not run.
+    #[error("container {container} is not running: start it first (`start {container}`)")]
+    NotRunning {
+        /// The container.
+        container: String,
+    },
+    /// `rm` of a running container without `-f`.
+    #[error("cannot remove container {container}: it is running: stop it first, or use rm -f")]
+    StillRunning {
+        /// The container.
+        container: String,
+    },
+    /// A container's command could not start (its supervisor said why).
+    #[error("{why}")]
+    Start {
+        /// The container.
+        container: String,
+        /// 125, 126 or 127, as for a container run in the foreground.
+        code: i32,
+        /// Why.
+        why: String,
+    },
+    /// `exec` could not join the container or start its command.
+    #[error(transparent)]
+    Exec(#[from] cratebox_sandbox::join::JoinError),
+    /// A signal name or number that is not one.
+    #[error("invalid signal {0:?}: give a name such as TERM, SIGKILL or HUP, or a number")]
+    BadSignal(String),
     /// A file operation of the engine's own failed.
     #[error("cannot {what} {path}: {source}")]
     Io {
@@ -79,6 +114,8 @@ impl EngineError {
     pub fn exit_code(&self) -> i32 {
         match self {
             EngineError::Run(error) => error.exit_code(),
+            EngineError::Start { code, .. } => *code,
+            EngineError::Exec(error) => error.exit_code(),
             _ => cratebox_sandbox::report::SETUP_FAILED,
         }
     }

@@ -77,6 +77,19 @@ pub fn run_on_layers(
     isolation: &Isolation,
     limits: &Limits,
 ) -> Result<RunOutcome, RunError> {
+    let config = config_on_layers(lowers, top, command, isolation)?;
+    run_limited(&config, limits)
+}
+// ANCHOR_END: run_on_layers
+
+/// The container [`run_on_layers`] runs: its root an overlay of `lowers`
+/// under `top`, every namespace.
+pub fn config_on_layers(
+    lowers: &[PathBuf],
+    top: &WritableLayer,
+    command: ContainerCommand,
+    isolation: &Isolation,
+) -> Result<ContainerConfig, RunError> {
     let prepare_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| RunError::Prepare { path, source }
@@ -103,10 +116,10 @@ pub fn run_on_layers(
         id_range,
         command,
         overlay: Some(overlay_options(&lowers, &top.upper, &top.work)),
+        stdio: None,
     };
-    run_limited(&config, limits)
+    Ok(config)
 }
-// ANCHOR_END: run_on_layers
 
 /// chown a directory to the first id of a user namespace's range: its root.
 fn give_to(dir: &Path, range: IdRange) -> io::Result<()> {

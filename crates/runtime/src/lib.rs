@@ -20,17 +20,27 @@
 //! | [`engine`] | the state root: images, unpacked layers, containers; run, commit, rmi | 4 |
 //! | [`demo`] | the demo root file system as the image `demo:latest` | 4 |
 //! | [`error`] | [`EngineError`]: every engine failure, with its exit code | 4 |
+//! | [`supervisor`] | one process per running container: output, exit, restarts | 6 |
+//! | [`logs`] | the container's output in docker's json-file format | 6 |
+//! | [`lifecycle`] | create, stop, kill, wait, rm: a container's states | 6 |
+//! | [`exec`] | a command in a running container: its namespaces, cgroup, env | 6 |
 
 pub mod containers;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod exec;
 pub mod layered;
+pub mod lifecycle;
+pub mod logs;
+pub mod supervisor;
 
 pub use error::EngineError;
 
-use cratebox_cgroups::{create, unique_name, Cgroup, CgroupError, Hierarchies, Limits, Stats};
-use cratebox_sandbox::{spawn, ContainerConfig, ContainerError};
+use cratebox_cgroups::{
+    create, unique_name, AnyCgroup, Cgroup, CgroupError, Hierarchies, Limits, Stats,
+};
+use cratebox_sandbox::{spawn, ContainerConfig, ContainerError, Started};
 use thiserror::Error;
 
 /// How a container run ended.
@@ -81,6 +91,48 @@ impl RunError {
 /// one instruction of the command runs unlimited; its own setup (mounts,
 /// hostname) runs meanwhile, side by side with the cgroup's.
 pub fn run_limited(config: &ContainerConfig, limits: &Limits) -> Result<RunOutcome, RunError> {
+    let running = start_limited(config, limits)?;
+    let ran = running.container.wait().map_err(RunError::from);
+    let stats = running.cgroup.finish();
+    Ok(RunOutcome {
+        code: ran?,
+        stats: stats?,
+    })
+}
+// ANCHOR_END: run_limited
+
+/// A container started by [`start_limited`]: its command runs.
+#[derive(Debug)]
+pub struct Running {
+    /// The container.
+    pub container: Started,
+    /// Its cgroup, to be read and removed once it ends.
+    pub cgroup: ContainerCgroup,
+}
+
+/// The cgroup of a running container.
+#[derive(Debug)]
+pub struct ContainerCgroup(AnyCgroup);
+
+impl ContainerCgroup {
+    /// What the container used so far.
+    pub fn stats(&self) -> Stats {
+        self.0.stats()
+    }
+
+    /// Read what was used, then remove the cgroup.
+    pub fn finish(self) -> Result<Stats, RunError> {
+        let stats = self.0.stats();
+        self.0.remove()?;
+        Ok(stats)
+    }
+}
+
+// ANCHOR: start_limited
+/// The first half of [`run_limited`]: spawn, make the cgroup, join it,
+/// let the command start. Returns once the command runs (or could not
+/// start); nothing is left behind on an error.
+pub fn start_limited(config: &ContainerConfig, limits: &Limits) -> Result<Running, RunError> {
     // The child sets up its mounts while we make its cgroup.
     let container = spawn(config)?;
     let cgroup = match create(&Hierarchies::detect(), &unique_name(), limits) {
@@ -90,21 +142,23 @@ pub fn run_limited(config: &ContainerConfig, limits: &Limits) -> Result<RunOutco
             return Err(error.into());
         }
     };
-    let ran = match cgroup.add_task(container.pid()) {
-        Ok(()) => container.start().map_err(RunError::from),
+    if let Err(error) = cgroup.add_task(container.pid()) {
+        container.abort();
+        let _ = cgroup.remove();
+        return Err(error.into());
+    }
+    match container.go() {
+        Ok(container) => Ok(Running {
+            container,
+            cgroup: ContainerCgroup(cgroup),
+        }),
         Err(error) => {
-            container.abort();
+            let _ = cgroup.remove();
             Err(error.into())
         }
-    };
-    // Whatever happened, read what was used and tear the cgroup down.
-    let stats = cgroup.stats();
-    let removed = cgroup.remove();
-    let code = ran?;
-    removed?;
-    Ok(RunOutcome { code, stats })
+    }
 }
-// ANCHOR_END: run_limited
+// ANCHOR_END: start_limited
 
 // ANCHOR: explain
 /// What to tell the user about how the run ended, beyond its exit code:

@@ -20,7 +20,7 @@
 //! wait, forwarding signals       ◄──  reap, forward, exit with its code
 //! ```
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -63,6 +63,10 @@ pub struct ContainerConfig {
     /// root directory. Of any length: past one page, the child names the
     /// directories by descriptor (see [`crate::overlay`]).
     pub overlay: Option<String>,
+    /// The container's stdin, stdout and stderr, when they are not ours:
+    /// descriptors of this process (pipes to a supervisor, chapter 6),
+    /// which the child puts in place of 0, 1 and 2 before anything else.
+    pub stdio: Option<[RawFd; 3]>,
 }
 
 /// Stack for the cloned child. clone(2) without CLONE_VM gives the child a
@@ -139,6 +143,7 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
             cgroup_namespace: config.namespaces.cgroup,
             root: &rootfs,
             plan: &plan,
+            stdio: config.stdio,
         };
         match report_write.take() {
             Some(report_write) => child(&setup, &command, &go_read, report_write) as isize,
@@ -184,25 +189,65 @@ impl Spawned {
     /// Let the child go on, and wait for the command to end. Returns its
     /// exit code, or the child's own report if it could not start it.
     pub fn start(self) -> Result<i32, ContainerError> {
+        self.go()?.wait()
+    }
+    // ANCHOR_END: start
+
+    // ANCHOR: go
+    /// Let the child go on, and return once its command runs (its exec
+    /// closed the report pipe) or failed to start (the report says why;
+    /// the child is reaped then). Chapter 6's supervisor does other work
+    /// between this and the end of the command.
+    pub fn go(self) -> Result<Started, ContainerError> {
         // If the child already failed its setup, it is gone and this write
         // fails (EPIPE); its report, read next, says why.
         let _ = write(&self.go_write, &[GO]);
         drop(self.go_write);
-        let report = report::receive(self.report_read);
-        let code = supervise(self.pid, &self.signals)
-            .map_err(|e| ContainerError::syscall("waitpid", e))?;
-        match report {
-            Some(report) => Err(ContainerError::InChild(report)),
-            None => Ok(code),
+        match report::receive(self.report_read) {
+            Some(report) => {
+                // The child exits right after its report: reap it.
+                let _ = supervise(self.pid, &self.signals);
+                Err(ContainerError::InChild(report))
+            }
+            None => Ok(Started {
+                pid: self.pid,
+                signals: self.signals,
+            }),
         }
     }
-    // ANCHOR_END: start
+    // ANCHOR_END: go
 
     /// Kill the waiting child and reap it: nothing is left behind, since
     /// whatever it mounted is in its own mount namespace, which dies with it.
     pub fn abort(self) {
         let _ = kill(self.pid, Signal::SIGKILL);
         let _ = waitpid(self.pid, None);
+    }
+}
+
+/// A container whose command runs.
+#[derive(Debug)]
+pub struct Started {
+    pid: Pid,
+    signals: SigSet,
+}
+
+impl Started {
+    /// The container's first process (its init), as the host numbers it.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// The signals blocked for this process while the container runs, to be
+    /// taken with sigwaitinfo or a signalfd.
+    pub fn signals(&self) -> &SigSet {
+        &self.signals
+    }
+
+    /// Wait for the container to end, forwarding our signals to it; its
+    /// exit code.
+    pub fn wait(self) -> Result<i32, ContainerError> {
+        supervise(self.pid, &self.signals).map_err(|e| ContainerError::syscall("waitpid", e))
     }
 }
 
@@ -234,6 +279,7 @@ struct ChildSetup<'a> {
     /// The container's root, inside which every step's destination is resolved.
     root: &'a Path,
     plan: &'a [crate::mounts::MountOp],
+    stdio: Option<[RawFd; 3]>,
 }
 
 // ANCHOR: child
@@ -252,6 +298,15 @@ fn child(
     // instead means it gave up.
     if !matches!(read_byte(go_read), Some(MAPS_WRITTEN)) {
         return SETUP_FAILED;
+    }
+    // The supervisor's pipes (or terminal) become our stdio, and so the
+    // command's: everything it prints goes to the supervisor.
+    if let Some(fds) = setup.stdio {
+        for (fd, target) in fds.into_iter().zip(0..) {
+            if fd != target && nix::unistd::dup2(fd, target).is_err() {
+                return SETUP_FAILED;
+            }
+        }
     }
     // Should the program outside die (even by SIGKILL), take the container
     // with it rather than leave it running with nobody to wait for it.

@@ -34,7 +34,13 @@ pub fn run_init(command: &PreparedCommand, report_write: OwnedFd) -> i32 {
     match unsafe { fork() } {
         Err(_) => SETUP_FAILED,
         Ok(ForkResult::Child) => {
-            // The command starts with no signal blocked.
+            // The command starts with no signal blocked, and with SIGPIPE's
+            // default action: a Rust program ignores SIGPIPE, and an
+            // ignored signal stays ignored across execve, so `yes | head`
+            // in the container would never end.
+            // SAFETY: signal(2) with SIG_DFL only changes this process's
+            // disposition of SIGPIPE.
+            unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
             let code = match unblock_all() {
                 Ok(()) => exec_command(command, &report_write),
                 Err(_) => SETUP_FAILED,

@@ -18,6 +18,7 @@
 //! | [`init`] | a tiny PID 1 that reaps zombies and forwards signals | 2 |
 //! | [`process`] | whether a process still exists | 3 |
 //! | [`overlay`] | an image's layers as one overlay mount, past one page of options | 4 |
+//! | [`join`] | `exec`: setns into a running container's namespaces, in order | 6 |
 //!
 //! The pure parts (clone flags, the mount plan, id maps, hostname rules,
 //! fitting overlay options in a page) return data and are snapshot-tested;
@@ -34,6 +35,7 @@ pub mod exit;
 pub mod hostname;
 pub mod idmap;
 pub mod init;
+pub mod join;
 pub mod mount_point;
 pub mod mounts;
 pub mod namespaces;
@@ -49,7 +51,7 @@ pub mod user;
 use thiserror::Error;
 
 pub use command::ContainerCommand;
-pub use container::{run, spawn, ContainerConfig, Spawned};
+pub use container::{run, spawn, ContainerConfig, Spawned, Started};
 pub use namespaces::{Namespaces, UserNamespace};
 
 /// Why a container could not be run.

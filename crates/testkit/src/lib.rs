@@ -379,8 +379,9 @@ fn cratebox_cgroups() -> BTreeSet<String> {
 }
 
 /// Pids of processes using `dir`: their root or working directory is in it
-/// (a chroot), or one of their mounts comes from it (after pivot_root the
-/// root link reads "/", but mountinfo still names the source directory).
+/// (a chroot), one of their mounts comes from it (after pivot_root the
+/// root link reads "/", but mountinfo still names the source directory),
+/// or it is their state root (a container's supervisor).
 fn processes_rooted_in(dir: &Path) -> Vec<String> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();
@@ -400,7 +401,17 @@ fn processes_rooted_in(dir: &Path) -> Vec<String> {
                     .map(|target| target.starts_with(dir))
                     .unwrap_or(false)
             });
+            // A supervisor (chapter 6) is told its state root in its
+            // environment.
+            let supervising = fs::read(e.path().join("environ"))
+                .map(|environ| {
+                    environ
+                        .split(|&b| b == 0)
+                        .any(|var| var == format!("CRATEBOX_ROOT={dir_text}").as_bytes())
+                })
+                .unwrap_or(false);
             linked
+                || supervising
                 || fs::read_to_string(e.path().join("mountinfo"))
                     .map(|m| m.contains(&dir_text))
                     .unwrap_or(false)

@@ -1,0 +1,397 @@
+//! `ps`, `logs`, `stop`, `kill`, `wait`, `rm`, `rename`, `inspect`,
+//! `container prune`: containers that live on (chapter 6).
+
+use std::io::Write;
+use std::time::{Duration, SystemTime};
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use cratebox_runtime::containers::{Record, RestartPolicy, Status};
+use cratebox_runtime::engine::Engine;
+use cratebox_runtime::lifecycle::parse_signal;
+use cratebox_runtime::logs::{Entry, LogReader};
+
+use crate::containers::PS_COLUMNS;
+use crate::table;
+
+/// `ps [-a] [-q] [--filter KEY=VALUE]...`
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers, not only running ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only the ids
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Keep containers that match: status=created|running|exited, name=TEXT, id=PREFIX
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Show the full ids and commands
+    #[arg(long)]
+    pub no_trunc: bool,
+}
+
+/// `logs [-f] [--tail N] [-t] [--since WHEN] CONTAINER`
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing new output until the container ends
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only the last N lines (or "all")
+    #[arg(short = 'n', long, value_name = "N", default_value = "all")]
+    pub tail: String,
+    /// Show each line's time
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Only lines since a time (RFC 3339) or for a while (e.g. 10m, 1h30m)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Name or id
+    pub container: String,
+}
+
+/// `stop [-t SECS] CONTAINER...`
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Seconds to wait after the stop signal before SIGKILL
+    #[arg(short = 't', long = "time", default_value_t = 10)]
+    pub time: u64,
+    /// Names or ids
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `kill [-s SIGNAL] CONTAINER...`
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// The signal: a name (KILL, SIGTERM, hup) or a number
+    #[arg(short, long, default_value = "KILL")]
+    pub signal: String,
+    /// Names or ids
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `rm [-f] CONTAINER...`
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Kill it first if it runs
+    #[arg(short, long)]
+    pub force: bool,
+    /// Names or ids
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// A subcommand that takes containers.
+#[derive(Debug, Args)]
+pub struct ContainersArg {
+    /// Names or ids
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `rename CONTAINER NEW_NAME`
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// Name or id
+    pub container: String,
+    /// The new name
+    pub new_name: String,
+}
+
+/// `inspect NAME...`: containers, else images.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Container or image names or ids
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+/// `container SUBCOMMAND`.
+#[derive(Debug, Subcommand)]
+pub enum ContainerSubcommand {
+    /// Remove every container that is not running
+    Prune,
+}
+
+/// Whether a container passes every `--filter`.
+fn passes(record: &Record, filters: &[(String, String)]) -> bool {
+    filters.iter().all(|(key, value)| match key.as_str() {
+        "status" => state_name(record) == value,
+        "name" => record.name.contains(value.as_str()),
+        "id" => record.id.starts_with(value.as_str()),
+        _ => false,
+    })
+}
+
+/// docker's one-word state: created, running, restarting or exited.
+pub fn state_name(record: &Record) -> &'static str {
+    match record.live_status() {
+        Status::Created => "created",
+        Status::Running { .. }
+            if record.state.init.is_none() && record.state.started_at.is_some() =>
+        {
+            "restarting"
+        }
+        Status::Running { .. } => "running",
+        Status::Exited { .. } => "exited",
+    }
+}
+
+// ANCHOR: ps
+/// `ps`: running containers (all with `-a`), newest first as in docker.
+pub fn ps(engine: &Engine, args: PsArgs) -> anyhow::Result<i32> {
+    let mut filters = Vec::new();
+    for filter in &args.filter {
+        let Some((key, value)) = filter.split_once('=') else {
+            bail!("invalid filter {filter:?}: use KEY=VALUE, e.g. status=exited");
+        };
+        if !["status", "name", "id"].contains(&key) {
+            bail!("unknown filter {key:?}: use status, name or id");
+        }
+        filters.push((key.to_string(), value.to_string()));
+    }
+    let now = SystemTime::now();
+    let mut records = engine.containers.list()?;
+    records.reverse();
+    let shown = records.iter().filter(|record| {
+        // A status filter may ask for stopped ones without -a, as in docker.
+        (args.all || record.is_running() || args.filter.iter().any(|f| f.starts_with("status=")))
+            && passes(record, &filters)
+    });
+    let mut out = std::io::stdout().lock();
+    if !args.quiet {
+        writeln!(out, "{}", table::header(&PS_COLUMNS))?;
+    }
+    for record in shown {
+        if args.quiet {
+            writeln!(out, "{}", record.short_id())?;
+        } else if args.no_trunc {
+            writeln!(out, "{}", crate::containers::ps_row_full(record, now))?;
+        } else {
+            writeln!(out, "{}", crate::containers::ps_row(record, now))?;
+        }
+    }
+    Ok(0)
+}
+// ANCHOR_END: ps
+
+// ANCHOR: logs
+/// `logs`: what the container printed, from its json-file log; with
+/// `-f`, new lines as they come, until the container ends.
+pub fn logs(engine: &Engine, args: LogsArgs) -> anyhow::Result<i32> {
+    let record = engine.containers.find(&args.container)?;
+    let tail: Option<usize> = match args.tail.as_str() {
+        "all" => None,
+        n => Some(
+            n.parse()
+                .map_err(|_| anyhow::anyhow!("invalid --tail {n:?}: give a number or all"))?,
+        ),
+    };
+    let since = match &args.since {
+        None => None,
+        Some(when) => Some(parse_since(when, SystemTime::now())?),
+    };
+    let mut reader = LogReader::open(&engine.containers.log_path(&record.id))?;
+    let mut entries = reader.read_new()?;
+    if let Some(since) = since {
+        entries
+            .retain(|entry| humantime::parse_rfc3339(&entry.time).is_ok_and(|time| time >= since));
+    }
+    if let Some(tail) = tail {
+        let skip = entries.len().saturating_sub(tail);
+        entries.drain(..skip);
+    }
+    print_entries(&entries, args.timestamps)?;
+    if !args.follow {
+        return Ok(0);
+    }
+    loop {
+        // Whether it still runs is asked *before* reading, so the lines it
+        // wrote just before it ended are not lost.
+        let running = engine
+            .containers
+            .get(&record.id)
+            .map(|r| r.is_running())
+            .unwrap_or(false);
+        let entries = reader.read_new()?;
+        print_entries(&entries, args.timestamps)?;
+        if !running {
+            return Ok(0);
+        }
+        if entries.is_empty() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+// ANCHOR_END: logs
+
+/// `--since`: an RFC 3339 time, or a duration back from `now`.
+pub fn parse_since(when: &str, now: SystemTime) -> anyhow::Result<SystemTime> {
+    if let Ok(time) = humantime::parse_rfc3339_weak(when) {
+        return Ok(time);
+    }
+    if let Ok(ago) = humantime::parse_duration(when) {
+        return Ok(now - ago);
+    }
+    bail!("invalid --since {when:?}: give a time (2026-11-30T10:00:00Z) or a duration (10m, 1h30m)")
+}
+
+fn print_entries(entries: &[Entry], timestamps: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    for entry in entries {
+        let target: &mut dyn Write = match entry.stream.as_str() {
+            "stderr" => &mut err,
+            _ => &mut out,
+        };
+        if timestamps {
+            write!(target, "{} ", entry.time)?;
+        }
+        target.write_all(entry.log.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `stop`: each container, as given.
+pub fn stop(engine: &Engine, args: StopArgs) -> anyhow::Result<i32> {
+    for key in &args.containers {
+        let record = engine.containers.find(key)?;
+        engine.stop(&record, Duration::from_secs(args.time))?;
+        println!("{key}");
+    }
+    Ok(0)
+}
+
+/// `kill`: each container, as given.
+pub fn kill(engine: &Engine, args: KillArgs) -> anyhow::Result<i32> {
+    let signal = parse_signal(&args.signal)?;
+    for key in &args.containers {
+        let record = engine.containers.find(key)?;
+        engine.kill(&record, signal)?;
+        println!("{key}");
+    }
+    Ok(0)
+}
+
+/// `wait`: each container's exit code once it has ended.
+pub fn wait(engine: &Engine, args: ContainersArg) -> anyhow::Result<i32> {
+    for key in &args.containers {
+        let record = engine.containers.find(key)?;
+        println!("{}", engine.wait(&record)?);
+    }
+    Ok(0)
+}
+
+/// `rm`: each container, as given.
+pub fn rm(engine: &Engine, args: RmArgs) -> anyhow::Result<i32> {
+    for key in &args.containers {
+        let record = engine.containers.find(key)?;
+        engine.remove(&record, args.force)?;
+        println!("{key}");
+    }
+    Ok(0)
+}
+
+/// `container prune`: every container that is not running.
+pub fn prune(engine: &Engine) -> anyhow::Result<i32> {
+    println!("Deleted Containers:");
+    for record in engine.containers.list()? {
+        if !record.is_running() {
+            engine.remove(&record, false)?;
+            println!("{}", record.id);
+        }
+    }
+    Ok(0)
+}
+
+/// `rename`: a new name, unique as ever.
+pub fn rename(engine: &Engine, args: RenameArgs) -> anyhow::Result<i32> {
+    let record = engine.containers.find(&args.container)?;
+    engine.containers.rename(&record, &args.new_name)?;
+    Ok(0)
+}
+
+/// `inspect`: containers as docker shows them; a name that is no
+/// container is looked up as an image.
+pub fn inspect(engine: &Engine, args: InspectArgs) -> anyhow::Result<i32> {
+    let mut shown = Vec::new();
+    for name in &args.names {
+        match engine.containers.find(name) {
+            Ok(record) => shown.push(container_json(engine, &record)),
+            Err(_) => shown.push(crate::images::image_json(engine, name)?),
+        }
+    }
+    println!("{}", serde_json::to_string_pretty(&shown)?);
+    Ok(0)
+}
+
+// ANCHOR: inspect
+/// A container in docker's `inspect` shape: the fields people script
+/// against (`State.Status`, `State.ExitCode`, `State.Pid`, `Config.Env`...).
+pub fn container_json(engine: &Engine, record: &Record) -> serde_json::Value {
+    let spec = record.spec.clone().unwrap_or_default();
+    let state = &record.state;
+    let status = record.live_status();
+    let running = matches!(status, Status::Running { .. });
+    let exit_code = match status {
+        Status::Exited { code } => code,
+        _ => 0,
+    };
+    let pid = match (&state.init, running) {
+        (Some(init), true) => init.pid,
+        _ => 0,
+    };
+    let zero_time = "0001-01-01T00:00:00Z".to_string();
+    let (restart_name, restart_max) = match spec.restart {
+        RestartPolicy::No => ("no", 0),
+        RestartPolicy::Always => ("always", 0),
+        RestartPolicy::OnFailure { max } => ("on-failure", max),
+    };
+    let limits = &spec.limits;
+    serde_json::json!({
+        "Id": record.id,
+        "Created": record.created,
+        "Path": record.command.first(),
+        "Args": record.command.get(1..).unwrap_or_default(),
+        "State": {
+            "Status": state_name(record),
+            "Running": running && state.init.is_some(),
+            "Paused": false,
+            "Restarting": state_name(record) == "restarting",
+            "OOMKilled": state.oom_killed,
+            "Dead": false,
+            "Pid": pid,
+            "ExitCode": exit_code,
+            "Error": state.error.clone().unwrap_or_default(),
+            "StartedAt": state.started_at.clone().unwrap_or_else(|| zero_time.clone()),
+            "FinishedAt": state.finished_at.clone().unwrap_or(zero_time),
+        },
+        "Image": record.image_digest,
+        "LogPath": engine.containers.log_path(&record.id),
+        "Name": format!("/{}", record.name),
+        "RestartCount": state.restart_count,
+        "Mounts": [],
+        "Config": {
+            "Hostname": spec.hostname,
+            "User": spec.user.clone().unwrap_or_default(),
+            "Env": spec.env,
+            "Cmd": record.command,
+            "Image": record.image,
+            "WorkingDir": spec.working_dir.clone().unwrap_or_default(),
+            "OpenStdin": spec.open_stdin,
+            "StopSignal": spec.stop_signal,
+        },
+        "HostConfig": {
+            "AutoRemove": spec.auto_remove,
+            "RestartPolicy": { "Name": restart_name, "MaximumRetryCount": restart_max },
+            "Memory": limits.memory.unwrap_or(0),
+            "PidsLimit": limits.pids,
+            "CpusetCpus": limits.cpuset_cpus.clone().unwrap_or_default(),
+            "UsernsMode": if spec.user_namespace { "private" } else { "" },
+        },
+    })
+}
+// ANCHOR_END: inspect

@@ -1,0 +1,452 @@
+//! `run`, `create`, `start`, `restart`: containers that live on (chapter 6).
+//!
+//! A container is made once (`create`, the first half of `run`) with
+//! everything it needs to run kept in its record; every start then hands
+//! it to a supervisor. In the foreground (`run`, `start -a`) this program
+//! is the supervisor. Detached (`run -d`, `start`), it starts itself
+//! again in a hidden mode, [`SUPERVISE`], waits for one line saying the
+//! container runs (or why not), and returns.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use cratebox_cli::LimitArgs;
+use cratebox_runtime::containers::{Record, RestartPolicy, Spec};
+use cratebox_runtime::engine::Engine;
+use cratebox_runtime::exec::ExecRequest;
+use cratebox_runtime::lifecycle::CreateRequest;
+use cratebox_runtime::supervisor::{supervise, Echo, Ready};
+use cratebox_runtime::EngineError;
+use nix::fcntl::OFlag;
+
+use crate::program;
+
+/// The hidden subcommand a detached container's supervisor runs as.
+pub const SUPERVISE: &str = "__supervise";
+
+/// `create`'s and `run`'s options: what the container is.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Name for the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set an environment variable (NAME=VALUE, or NAME to pass ours on)
+    #[arg(short = 'e', long = "env", value_name = "NAME[=VALUE]")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file, one NAME=VALUE per line
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User to run as: name, uid, name:group or uid:gid
+    #[arg(short = 'u', long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Run this program instead of the image's ENTRYPOINT ("" for none)
+    #[arg(long, value_name = "PROGRAM")]
+    pub entrypoint: Option<String>,
+    /// Restart policy: no, on-failure[:MAX] or always
+    #[arg(long, value_name = "POLICY", default_value = "no", value_parser = parse_restart)]
+    pub restart: RestartPolicy,
+    /// Keep stdin open (in the foreground: ours)
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Run an init as PID 1 (cratebox always does: the tiny init of chapter 2)
+    #[arg(long)]
+    pub init: bool,
+    /// Hostname inside the container [default: the short id]
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Also create a user namespace: root inside is uid 100000 outside
+    #[arg(long)]
+    pub userns: bool,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// The image, e.g. demo or myimage:v1
+    pub image: String,
+    /// Command and arguments [default: the image's]
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// `run [OPTIONS] IMAGE [COMMAND]...`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run in the background and print the container's id
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// `start [-a] CONTAINER...`
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Stay with the container: its output here, its exit code ours
+    #[arg(short = 'a', long)]
+    pub attach: bool,
+    /// Names or ids
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `restart [-t SECS] CONTAINER...`
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Seconds to wait for it to stop before killing it
+    #[arg(short = 't', long = "time", default_value_t = 10)]
+    pub time: u64,
+    /// Names or ids
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `exec [-d] [-i] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND...`
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Start it and return at once
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Pass our stdin to it
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Set an environment variable (NAME=VALUE, or NAME to pass ours on)
+    #[arg(short = 'e', long = "env", value_name = "NAME[=VALUE]")]
+    pub env: Vec<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User to run as: name, uid, name:group or uid:gid
+    #[arg(short = 'u', long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Name or id
+    pub container: String,
+    /// The command and its arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// `exec`: its exit code is ours.
+pub fn exec(engine: &Engine, args: ExecArgs) -> anyhow::Result<i32> {
+    let record = engine.containers.find(&args.container)?;
+    let request = ExecRequest {
+        command: args.command,
+        env: args.env,
+        working_dir: args.workdir,
+        user: args.user,
+        detach: args.detach,
+        interactive: args.interactive,
+    };
+    Ok(engine.exec(&record, &request)?)
+}
+
+/// The hidden `__supervise ID --ready-fd N`.
+#[derive(Debug, Args)]
+pub struct SuperviseArgs {
+    /// The container's full id
+    pub id: String,
+    /// Where to write the line that says the container runs
+    #[arg(long)]
+    pub ready_fd: i32,
+}
+
+/// `--restart no|on-failure[:N]|always`.
+pub fn parse_restart(text: &str) -> Result<RestartPolicy, String> {
+    match text.split_once(':') {
+        None if text == "no" => Ok(RestartPolicy::No),
+        None if text == "always" => Ok(RestartPolicy::Always),
+        None if text == "on-failure" => Ok(RestartPolicy::OnFailure { max: 0 }),
+        Some(("on-failure", max)) => max
+            .parse()
+            .map(|max| RestartPolicy::OnFailure { max })
+            .map_err(|_| format!("the most restarts must be a number, not {max:?}")),
+        Some(("always" | "no", _)) => Err(format!("{text}: only on-failure takes a count")),
+        _ => Err(format!(
+            "unknown restart policy {text:?}: use no, on-failure[:MAX] or always"
+        )),
+    }
+}
+
+// ANCHOR: env_file
+/// An `--env-file`, read as docker reads it: one `NAME=VALUE` (or a bare
+/// `NAME`, taken from our environment) per line; blank lines and lines
+/// starting with `#` skipped; no quotes, the value is the rest of the line.
+pub fn parse_env_file(text: &str) -> Result<Vec<String>, String> {
+    let mut env = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name = line.split('=').next().unwrap_or_default();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(format!(
+                "line {}: {name:?} is not a variable name (NAME=VALUE, no spaces in NAME)",
+                number + 1
+            ));
+        }
+        env.push(line.to_string());
+    }
+    Ok(env)
+}
+// ANCHOR_END: env_file
+
+impl CreateArgs {
+    /// What the engine makes the container from.
+    fn request(&self) -> anyhow::Result<CreateRequest> {
+        if self.rm && self.restart != RestartPolicy::No {
+            bail!("conflicting options: --restart and --rm: a container removed when it ends cannot be restarted");
+        }
+        if let Some(hostname) = &self.hostname {
+            cratebox_sandbox::hostname::validate_hostname(hostname)?;
+        }
+        let mut env = Vec::new();
+        for file in &self.env_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read --env-file {}", file.display()))?;
+            let lines = parse_env_file(&text)
+                .map_err(|why| anyhow::anyhow!("--env-file {}: {why}", file.display()))?;
+            env.extend(lines);
+        }
+        env.extend(self.env.iter().cloned());
+        Ok(CreateRequest {
+            name: self.name.clone(),
+            command: self.command.clone(),
+            entrypoint: self.entrypoint.clone(),
+            env,
+            working_dir: self.workdir.clone(),
+            user: self.user.clone(),
+            hostname: self.hostname.clone(),
+            spec: Spec {
+                user_namespace: self.userns,
+                limits: self.limits.limits()?,
+                open_stdin: self.interactive,
+                restart: self.restart,
+                auto_remove: self.rm,
+                ..Spec::default()
+            },
+        })
+    }
+}
+
+/// `create`: make the container, print its id; it starts with `start`.
+pub fn create(engine: &Engine, args: CreateArgs) -> anyhow::Result<i32> {
+    let record = engine.create_container(&args.image, &args.request()?)?;
+    println!("{}", record.id);
+    Ok(0)
+}
+
+// ANCHOR: run
+/// `run`: create, then start. Detached, print the id once it runs; in the
+/// foreground, supervise it here and end with its exit code.
+pub fn run(engine: &Engine, args: RunArgs) -> anyhow::Result<i32> {
+    let record = engine.create_container(&args.create.image, &args.create.request()?)?;
+    if args.detach {
+        launch(engine, &record)?;
+        println!("{}", record.id);
+        return Ok(0);
+    }
+    foreground(engine, &record)
+}
+// ANCHOR_END: run
+
+/// Supervise a container here: its output on ours, its exit code ours.
+fn foreground(engine: &Engine, record: &Record) -> anyhow::Result<i32> {
+    let mut failed = None;
+    let ended = supervise(engine, &record.id, Echo::Terminal, |ready| {
+        if let Err(failure) = ready {
+            failed = Some(failure);
+        }
+    })?;
+    if let Some((code, why)) = failed {
+        return Err(EngineError::Start {
+            container: record.name.clone(),
+            code,
+            why,
+        }
+        .into());
+    }
+    for line in ended.notes {
+        eprintln!("{}: {line}", program());
+    }
+    Ok(ended.code)
+}
+
+/// `start`: each container under a new supervisor; with `-a`, one
+/// container supervised here.
+pub fn start(engine: &Engine, args: StartArgs) -> anyhow::Result<i32> {
+    if args.attach {
+        let [key] = args.containers.as_slice() else {
+            bail!("start -a takes one container: start the others without -a");
+        };
+        let record = engine.prepare_start(&engine.containers.find(key)?)?;
+        if record.is_running() {
+            bail!(
+                "container {} is already running: see its output with `logs -f {key}`",
+                record.name
+            );
+        }
+        return foreground(engine, &record);
+    }
+    for key in &args.containers {
+        let record = engine.prepare_start(&engine.containers.find(key)?)?;
+        if !record.is_running() {
+            launch(engine, &record)?;
+        }
+        println!("{key}");
+    }
+    Ok(0)
+}
+
+/// `restart`: stop (as `stop -t`), then start.
+pub fn restart(engine: &Engine, args: RestartArgs) -> anyhow::Result<i32> {
+    for key in &args.containers {
+        let record = engine.containers.find(key)?;
+        engine.stop(&record, Duration::from_secs(args.time))?;
+        let record = engine.prepare_start(&engine.containers.get(&record.id)?)?;
+        launch(engine, &record)?;
+        println!("{key}");
+    }
+    Ok(0)
+}
+
+// ANCHOR: launch
+/// Start this program again as the container's supervisor, in a session
+/// of its own (so a terminal's Ctrl-C or hangup never reaches it), and
+/// wait for its one line: `ok`, or `err CODE WHY`.
+fn launch(engine: &Engine, record: &Record) -> anyhow::Result<()> {
+    let (ready_read, ready_write) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).context("cannot create a pipe")?;
+    let ready_fd = ready_write.as_raw_fd();
+    let dir = engine.containers.dir(&record.id);
+    let log = File::create(dir.join("supervisor.log"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut command = Command::new(supervisor_program()?);
+    command
+        .arg(SUPERVISE)
+        .arg(&record.id)
+        .arg("--ready-fd")
+        .arg(ready_fd.to_string())
+        .env("CRATEBOX_ROOT", engine.state_root())
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    // SAFETY: between fork and exec the closure only makes system calls
+    // (setsid, fcntl), which is what pre_exec allows.
+    unsafe {
+        command.pre_exec(move || {
+            nix::unistd::setsid()?;
+            // Keep the ready pipe open across exec, in this child only.
+            nix::fcntl::fcntl(
+                ready_fd,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+            )?;
+            Ok(())
+        })
+    };
+    // The supervisor is not our child for long: we exit right after, and
+    // it is adopted by init (or the nearest subreaper), like conmon.
+    let child = command
+        .spawn()
+        .context("cannot start the container's supervisor")?;
+    drop(ready_write);
+    let mut line = String::new();
+    BufReader::new(File::from(ready_read))
+        .read_line(&mut line)
+        .context("cannot read from the container's supervisor")?;
+    drop(child);
+    match line.trim_end().split_once(' ') {
+        None if line.trim_end() == "ok" => Ok(()),
+        Some(("err", rest)) => {
+            let (code, why) = rest.split_once(' ').unwrap_or(("125", rest));
+            Err(EngineError::Start {
+                container: record.name.clone(),
+                code: code.parse().unwrap_or(125),
+                why: why.to_string(),
+            }
+            .into())
+        }
+        _ => bail!(
+            "the supervisor of {} ended before it started the container: see {}",
+            record.name,
+            dir.join("supervisor.log").display()
+        ),
+    }
+}
+// ANCHOR_END: launch
+
+/// The program to start as a supervisor: this one.
+fn supervisor_program() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find this program's file")?;
+    Ok(exe)
+}
+
+/// The hidden mode: supervise the container, telling whoever started us
+/// through the ready pipe when it runs.
+pub fn supervise_hidden(engine: &Engine, args: SuperviseArgs) -> anyhow::Result<i32> {
+    // SAFETY: the fd was left open across exec for us by `launch`, and
+    // nothing else in this process uses it.
+    let mut ready_pipe = Some(unsafe { File::from_raw_fd(args.ready_fd) });
+    let mut tell = |ready: Ready| {
+        if let Some(mut pipe) = ready_pipe.take() {
+            let line = match ready {
+                Ok(()) => "ok\n".to_string(),
+                Err((code, why)) => format!("err {code} {}\n", why.replace('\n', " ")),
+            };
+            let _ = pipe.write_all(line.as_bytes());
+        }
+    };
+    let result = supervise(engine, &args.id, Echo::LogOnly, &mut tell);
+    match result {
+        Ok(ended) => {
+            tell(Ok(()));
+            Ok(ended.code)
+        }
+        Err(error) => {
+            tell(Err((error.exit_code(), error.to_string())));
+            Err(error.into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_policies_as_docker_writes_them() {
+        let parsed: Vec<String> = [
+            "no",
+            "always",
+            "on-failure",
+            "on-failure:2",
+            "on-failure:x",
+            "always:3",
+            "sometimes",
+        ]
+        .iter()
+        .map(|text| format!("{text}: {:?}", parse_restart(text)))
+        .collect();
+        insta::assert_snapshot!(parsed.join("\n"));
+    }
+
+    #[test]
+    fn env_files_as_docker_reads_them() {
+        let text =
+            "# settings\nMODE=prod\n\n  GREETING=hello world\nFROM_HOST\nURL=http://x/?a=b\n";
+        insta::assert_debug_snapshot!(parse_env_file(text));
+        assert!(parse_env_file("BAD NAME=1").is_err());
+        assert!(parse_env_file("=value").is_err());
+    }
+}
