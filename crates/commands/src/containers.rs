@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use clap::Args;
 use cratebox_image::reference::Reference;
-use cratebox_runtime::containers::{Record, Status};
+use cratebox_runtime::containers::Record;
 use cratebox_runtime::engine::Engine;
 
 use crate::human::{ago, status_text};
@@ -42,7 +42,7 @@ pub struct DiffArgs {
     pub container: String,
 }
 
-/// The columns of `ps`, as wide as docker's.
+/// The columns of `ps`, at most as wide as docker's ([`table::fitted`]).
 pub const PS_COLUMNS: [Column; 6] = [
     Column {
         title: "CONTAINER ID",
@@ -50,7 +50,7 @@ pub const PS_COLUMNS: [Column; 6] = [
     },
     Column {
         title: "IMAGE",
-        width: 16,
+        width: 0,
     },
     Column {
         title: "COMMAND",
@@ -58,11 +58,11 @@ pub const PS_COLUMNS: [Column; 6] = [
     },
     Column {
         title: "CREATED",
-        width: 24,
+        width: 0,
     },
     Column {
         title: "STATUS",
-        width: 29,
+        width: 0,
     },
     Column {
         title: "NAMES",
@@ -70,47 +70,48 @@ pub const PS_COLUMNS: [Column; 6] = [
     },
 ];
 
-/// One line of `ps`: the command quoted as docker quotes it, each cell cut
-/// to its column on a character boundary; times as "2 minutes ago".
-pub fn ps_row(record: &Record, now: SystemTime) -> String {
-    let command = format!("{:?}", record.command.join(" "));
-    table::row(
-        &PS_COLUMNS,
-        &[
-            record.short_id(),
-            &record.image,
-            &command,
-            &ago(&record.created, now),
-            &status_text(record, now),
-            &record.name,
-        ],
-    )
+/// The cells of one line of `ps`: the command quoted as docker quotes
+/// it, times as "2 minutes ago". `full`: the whole id (`--no-trunc`).
+pub fn ps_cells(record: &Record, now: SystemTime, full: bool) -> Vec<String> {
+    let id = match full {
+        true => record.id.clone(),
+        false => record.short_id().to_string(),
+    };
+    vec![
+        id,
+        record.image.clone(),
+        format!("{:?}", record.command.join(" ")),
+        ago(&record.created, now),
+        status_text(record, now),
+        record.name.clone(),
+    ]
 }
 
-/// `ps --no-trunc`: the full id and command, columns separated by three
-/// spaces.
-pub fn ps_row_full(record: &Record, now: SystemTime) -> String {
-    let command = format!("{:?}", record.command.join(" "));
-    [
-        record.id.as_str(),
-        &record.image,
-        &command,
-        &ago(&record.created, now),
-        &status_text(record, now),
-        &record.name,
-    ]
-    .join("   ")
+// ANCHOR: ps_table
+/// `ps`'s table: columns as wide as their cells, the command cut to 22
+/// cells unless `full`.
+pub fn ps_table(records: &[Record], now: SystemTime, full: bool) -> Vec<String> {
+    let rows: Vec<Vec<String>> = records.iter().map(|r| ps_cells(r, now, full)).collect();
+    let mut columns = PS_COLUMNS;
+    if full {
+        for column in &mut columns {
+            column.width = 0;
+        }
+    }
+    table::fitted(&columns, &rows)
 }
+// ANCHOR_END: ps_table
 
 /// `ps`: running containers, or all with `-a`.
 pub fn ps(engine: &Engine, args: PsArgs) -> anyhow::Result<i32> {
-    println!("{}", table::header(&PS_COLUMNS));
-    let now = SystemTime::now();
-    for record in engine.containers.list()? {
-        let running = matches!(record.live_status(), Status::Running { .. });
-        if args.all || running {
-            println!("{}", ps_row(&record, now));
-        }
+    let shown: Vec<Record> = engine
+        .containers
+        .list()?
+        .into_iter()
+        .filter(|record| args.all || record.is_running())
+        .collect();
+    for line in ps_table(&shown, SystemTime::now(), false) {
+        println!("{line}");
     }
     Ok(0)
 }
@@ -147,6 +148,7 @@ pub fn diff(engine: &Engine, args: DiffArgs) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cratebox_runtime::containers::Status;
 
     fn record(command: &[&str], name: &str) -> Record {
         Record {
@@ -165,14 +167,17 @@ mod tests {
     #[test]
     fn ps_cuts_commands_on_character_boundaries() {
         let now = humantime::parse_rfc3339("2026-11-29T22:04:14Z").expect("a time");
-        let lines = [
-            table::header(&PS_COLUMNS),
-            ps_row(&record(&["echo", "hello"], "plain"), now),
-            // "echo aaaaaaaaaaaaaaa€ ...": the old byte cut at 22 fell
-            // inside the euro sign and panicked.
-            ps_row(&record(&["echo", "aaaaaaaaaaaaaaa€€€"], "euro"), now),
-            ps_row(&record(&["echo", "日本語のテキストです"], "wide"), now),
-        ];
+        let lines = ps_table(
+            &[
+                record(&["echo", "hello"], "plain"),
+                // "echo aaaaaaaaaaaaaaa€ ...": the old byte cut at 22 fell
+                // inside the euro sign and panicked.
+                record(&["echo", "aaaaaaaaaaaaaaa€€€"], "euro"),
+                record(&["echo", "日本語のテキストです"], "wide"),
+            ],
+            now,
+            false,
+        );
         insta::assert_snapshot!(lines.join("\n"));
     }
 }

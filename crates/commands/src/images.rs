@@ -42,23 +42,23 @@ pub struct LoadArgs {
     pub input: PathBuf,
 }
 
-/// The columns of `images`.
+/// The columns of `images` (as wide as their cells: [`table::fitted`]).
 pub const IMAGES_COLUMNS: [Column; 5] = [
     Column {
         title: "REPOSITORY",
-        width: 24,
+        width: 0,
     },
     Column {
         title: "TAG",
-        width: 12,
+        width: 0,
     },
     Column {
         title: "IMAGE ID",
-        width: 16,
+        width: 0,
     },
     Column {
         title: "CREATED",
-        width: 22,
+        width: 0,
     },
     Column {
         title: "SIZE",
@@ -76,27 +76,24 @@ pub fn import(engine: &Engine, args: ImportArgs) -> anyhow::Result<i32> {
 
 /// `images`: one line per name.
 pub fn images(engine: &Engine) -> anyhow::Result<i32> {
-    println!("{}", table::header(&IMAGES_COLUMNS));
     let now = std::time::SystemTime::now();
+    let mut rows = Vec::new();
     for (reference, digest) in engine.store.list()? {
         let image = engine.store.image(reference.clone(), digest)?;
         let size: u64 = image.manifest.layers().iter().map(|l| l.size()).sum();
         let id = image.id();
         let short_id = id.strip_prefix("sha256:").unwrap_or(&id);
-        let created = crate::human::ago(image.config.created().as_deref().unwrap_or_default(), now);
-        println!(
-            "{}",
-            table::row(
-                &IMAGES_COLUMNS,
-                &[
-                    &reference.name,
-                    &reference.tag,
-                    &short_id[..12.min(short_id.len())],
-                    &created,
-                    &human_size(size),
-                ],
-            )
-        );
+        let created = image.config.created().clone().unwrap_or_default();
+        rows.push(vec![
+            reference.name.clone(),
+            reference.tag.clone(),
+            short_id[..12.min(short_id.len())].to_string(),
+            crate::human::ago(&created, now),
+            human_size(size),
+        ]);
+    }
+    for line in table::fitted(&IMAGES_COLUMNS, &rows) {
+        println!("{line}");
     }
     Ok(0)
 }

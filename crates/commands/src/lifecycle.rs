@@ -11,9 +11,6 @@ use cratebox_runtime::engine::Engine;
 use cratebox_runtime::lifecycle::parse_signal;
 use cratebox_runtime::logs::{Entry, LogReader};
 
-use crate::containers::PS_COLUMNS;
-use crate::table;
-
 /// `ps [-a] [-q] [--filter KEY=VALUE]...`
 #[derive(Debug, Args)]
 pub struct PsArgs {
@@ -160,17 +157,15 @@ pub fn ps(engine: &Engine, args: PsArgs) -> anyhow::Result<i32> {
         (args.all || record.is_running() || args.filter.iter().any(|f| f.starts_with("status=")))
             && passes(record, &filters)
     });
+    let shown: Vec<Record> = shown.cloned().collect();
     let mut out = std::io::stdout().lock();
-    if !args.quiet {
-        writeln!(out, "{}", table::header(&PS_COLUMNS))?;
-    }
-    for record in shown {
-        if args.quiet {
+    if args.quiet {
+        for record in &shown {
             writeln!(out, "{}", record.short_id())?;
-        } else if args.no_trunc {
-            writeln!(out, "{}", crate::containers::ps_row_full(record, now))?;
-        } else {
-            writeln!(out, "{}", crate::containers::ps_row(record, now))?;
+        }
+    } else {
+        for line in crate::containers::ps_table(&shown, now, args.no_trunc) {
+            writeln!(out, "{line}")?;
         }
     }
     Ok(0)

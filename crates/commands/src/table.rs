@@ -69,6 +69,56 @@ pub fn row(columns: &[Column], cells: &[&str]) -> String {
     line
 }
 
+// ANCHOR: fitted
+/// A whole table, heading first, each column as wide as its widest cell
+/// (as docker's tab writer lines them up). A column's `width`, when not
+/// 0, is now the most it may take: longer cells are cut to fit.
+pub fn fitted(columns: &[Column], rows: &[Vec<String>]) -> Vec<String> {
+    let cut_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|cells| {
+            columns
+                .iter()
+                .zip(cells)
+                .map(|(column, cell)| match column.width {
+                    0 => cell.clone(),
+                    max => cut(cell, max - GAP),
+                })
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            cut_rows
+                .iter()
+                .filter_map(|cells| cells.get(i))
+                .map(|cell| cell.width())
+                .chain([column.title.width()])
+                .max()
+                .unwrap_or(0)
+                + GAP
+        })
+        .collect();
+    let titles: Vec<String> = columns.iter().map(|c| c.title.to_string()).collect();
+    let last = columns.len().saturating_sub(1);
+    std::iter::once(&titles)
+        .chain(&cut_rows)
+        .map(|cells| {
+            let mut line = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                match i == last {
+                    true => line.push_str(cell),
+                    false => line.push_str(&pad(cell, widths[i])),
+                }
+            }
+            line
+        })
+        .collect()
+}
+// ANCHOR_END: fitted
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +162,23 @@ mod tests {
             let before = line.rsplit_once(' ').map(|(b, _)| b).unwrap_or(line);
             assert_eq!(before.width() + 1, 20, "{line}");
         }
+    }
+
+    #[test]
+    fn fitted_columns_take_what_their_widest_cell_needs() {
+        let rows = vec![
+            vec![
+                "a".to_string(),
+                "echo hello there".to_string(),
+                "x".to_string(),
+            ],
+            vec!["日本語".to_string(), "ls".to_string(), "y".to_string()],
+        ];
+        insta::assert_snapshot!(fitted(&COLUMNS, &rows).join("\n"), @r"
+        NAME    COMMAND     LAST
+        a       echo hell…  x
+        日本語  ls          y
+        ");
     }
 
     #[test]

@@ -189,7 +189,7 @@ pub fn dockerfile_scripts(text: &str) -> Vec<Vec<String>> {
 
 /// The options of the chapter programs that take a value: the word after
 /// one of these is its value, not the command.
-const VALUE_OPTIONS: [&str; 14] = [
+const VALUE_OPTIONS: [&str; 19] = [
     "--rootfs",
     "--hostname",
     "-m",
@@ -204,16 +204,30 @@ const VALUE_OPTIONS: [&str; 14] = [
     "--workdir",
     "-u",
     "--user",
+    "--env-file",
+    "--entrypoint",
+    "--restart",
+    "--cpu-shares",
+    "--cpuset-cpus",
 ];
 
 /// What `program ARGS` runs inside a container, when it says: for chapters
-/// 1 to 3 the command after the options, for `run` in chapters 4 and 5 the
-/// command after the image. `None` when the line names no command (the
-/// demo, or the image's own CMD) or runs no container of the demo image.
+/// 1 to 3 the command after the options; for `run` (and chapter 6's
+/// `create` and `exec`) the command after the image or container. `None`
+/// when the line names no command (the demo, or the image's own CMD) or
+/// runs no container of the demo image.
 pub fn container_argv(program: &str, args: &[String]) -> Option<Vec<String>> {
     let mut rest = args;
-    if program == "ch04-layers" || program == "ch05-dockerfile" {
-        if rest.first().map(String::as_str) != Some("run") {
+    let subcommands: &[&str] = match program {
+        "ch04-layers" | "ch05-dockerfile" => &["run"],
+        "ch06-containers" | "cratebox" => &["run", "create", "exec"],
+        _ => &[],
+    };
+    if !subcommands.is_empty() {
+        if !rest
+            .first()
+            .is_some_and(|first| subcommands.contains(&first.as_str()))
+        {
             return None;
         }
         rest = &rest[1..];
@@ -222,8 +236,8 @@ pub fn container_argv(program: &str, args: &[String]) -> Option<Vec<String>> {
         let takes_value = VALUE_OPTIONS.contains(&option.as_str());
         rest = &rest[(if takes_value { 2 } else { 1 }).min(rest.len())..];
     }
-    if program == "ch04-layers" || program == "ch05-dockerfile" {
-        // The image.
+    if !subcommands.is_empty() {
+        // The image, or the container.
         rest = rest.get(1..).unwrap_or_default();
     }
     (!rest.is_empty()).then(|| rest.to_vec())
@@ -258,6 +272,27 @@ mod tests {
             ),
             ("ch04-layers", &["run", "--name", "web", "demo"][..], None),
             ("ch05-dockerfile", &["history", "seed"][..], None),
+            (
+                "ch06-containers",
+                &[
+                    "run",
+                    "-d",
+                    "--restart",
+                    "always",
+                    "-e",
+                    "A=1",
+                    "demo",
+                    "sleep",
+                    "9",
+                ][..],
+                Some(&["sleep", "9"][..]),
+            ),
+            (
+                "cratebox",
+                &["exec", "-w", "/", "web", "ps"][..],
+                Some(&["ps"][..]),
+            ),
+            ("ch06-containers", &["logs", "-f", "web"][..], None),
         ];
         for (program, args, expected) in cases {
             assert_eq!(
