@@ -103,6 +103,7 @@ impl IsolationArgs {
             command,
             overlay: None,
             stdio: None,
+            mounts: Vec::new(),
         })
     }
 }

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use cratebox_runtime::engine::Engine;
 
 use crate::build::{self, BuildCommand};
-use crate::lifecycle::{self, ContainerSubcommand};
+use crate::lifecycle::{self, ContainerSubcommand, VolumeSubcommand};
 use crate::run6;
 use crate::{image_dispatch, ImageCommand};
 
@@ -43,6 +43,12 @@ pub enum LifecycleCommand {
         /// What to do
         #[command(subcommand)]
         command: ContainerSubcommand,
+    },
+    /// Manage volumes
+    Volume {
+        /// What to do
+        #[command(subcommand)]
+        command: VolumeSubcommand,
     },
     /// The supervisor of a detached container (started by run -d and start)
     #[command(name = run6::SUPERVISE, hide = true)]
@@ -105,6 +111,7 @@ pub fn lifecycle_dispatch(engine: &Engine, command: LifecycleCommand) -> anyhow:
         LifecycleCommand::Container { command } => match command {
             ContainerSubcommand::Prune => lifecycle::prune(engine),
         },
+        LifecycleCommand::Volume { command } => lifecycle::volume(engine, command),
         LifecycleCommand::Supervise(args) => run6::supervise_hidden(engine, args),
     }
 }

@@ -6,10 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use cratebox_runtime::containers::{Record, RestartPolicy, Status};
+use cratebox_runtime::containers::{valid_name, Record, RestartPolicy, Status};
 use cratebox_runtime::engine::Engine;
 use cratebox_runtime::lifecycle::parse_signal;
 use cratebox_runtime::logs::{Entry, LogReader};
+use cratebox_runtime::volumes::{MountKind, MountSpec};
 
 /// `ps [-a] [-q] [--filter KEY=VALUE]...`
 #[derive(Debug, Args)]
@@ -69,12 +70,15 @@ pub struct KillArgs {
     pub containers: Vec<String>,
 }
 
-/// `rm [-f] CONTAINER...`
+/// `rm [-f] [-v] CONTAINER...`
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Kill it first if it runs
     #[arg(short, long)]
     pub force: bool,
+    /// Remove its anonymous volumes too
+    #[arg(short, long)]
+    pub volumes: bool,
     /// Names or ids
     #[arg(required = true)]
     pub containers: Vec<String>,
@@ -111,6 +115,102 @@ pub enum ContainerSubcommand {
     /// Remove every container that is not running
     Prune,
 }
+
+/// `volume SUBCOMMAND`.
+#[derive(Debug, Subcommand)]
+pub enum VolumeSubcommand {
+    /// Make a volume (a random name when none is given)
+    Create {
+        /// Its name
+        name: Option<String>,
+    },
+    /// List volumes
+    Ls {
+        /// Only the names
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Show volumes as JSON
+    Inspect {
+        /// Names
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Remove volumes no container uses
+    Rm {
+        /// Names
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Remove the anonymous volumes no container uses (-a: named ones too)
+    Prune {
+        /// Named volumes too
+        #[arg(short, long)]
+        all: bool,
+    },
+}
+
+// ANCHOR: volume
+/// `volume ...`.
+pub fn volume(engine: &Engine, command: VolumeSubcommand) -> anyhow::Result<i32> {
+    match command {
+        VolumeSubcommand::Create { name } => {
+            let name = match name {
+                Some(name) if valid_name(&name) => name,
+                Some(name) => bail!("invalid volume name {name:?}: use letters, digits and _ . -"),
+                None => cratebox_runtime::containers::random_id()?,
+            };
+            println!("{}", engine.volumes.create(&name, false)?.name);
+        }
+        VolumeSubcommand::Ls { quiet } => {
+            if !quiet {
+                println!("DRIVER    VOLUME NAME");
+            }
+            for volume in engine.volumes.list()? {
+                match quiet {
+                    true => println!("{}", volume.name),
+                    false => println!("local     {}", volume.name),
+                }
+            }
+        }
+        VolumeSubcommand::Inspect { names } => {
+            let mut shown = Vec::new();
+            for name in names {
+                let volume = engine.volumes.get(&name)?;
+                shown.push(serde_json::json!({
+                    "CreatedAt": volume.created,
+                    "Driver": "local",
+                    "Labels": if volume.anonymous {
+                        serde_json::json!({"com.docker.volume.anonymous": ""})
+                    } else {
+                        serde_json::json!({})
+                    },
+                    "Mountpoint": engine.volumes.data(&volume.name),
+                    "Name": volume.name,
+                    "Scope": "local",
+                }));
+            }
+            println!("{}", serde_json::to_string_pretty(&shown)?);
+        }
+        VolumeSubcommand::Rm { names } => {
+            for name in names {
+                engine.remove_volume(&name)?;
+                println!("{name}");
+            }
+        }
+        VolumeSubcommand::Prune { all } => {
+            println!("Deleted Volumes:");
+            for volume in engine.volumes.list()? {
+                if (all || volume.anonymous) && engine.volume_users(&volume.name)?.is_empty() {
+                    engine.volumes.remove(&volume.name)?;
+                    println!("{}", volume.name);
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+// ANCHOR_END: volume
 
 /// Whether a container passes every `--filter`.
 fn passes(record: &Record, filters: &[(String, String)]) -> bool {
@@ -284,7 +384,7 @@ pub fn wait(engine: &Engine, args: ContainersArg) -> anyhow::Result<i32> {
 pub fn rm(engine: &Engine, args: RmArgs) -> anyhow::Result<i32> {
     for key in &args.containers {
         let record = engine.containers.find(key)?;
-        engine.remove(&record, args.force)?;
+        engine.remove(&record, args.force, args.volumes)?;
         println!("{key}");
     }
     Ok(0)
@@ -295,7 +395,7 @@ pub fn prune(engine: &Engine) -> anyhow::Result<i32> {
     println!("Deleted Containers:");
     for record in engine.containers.list()? {
         if !record.is_running() {
-            engine.remove(&record, false)?;
+            engine.remove(&record, false, false)?;
             println!("{}", record.id);
         }
     }
@@ -368,7 +468,7 @@ pub fn container_json(engine: &Engine, record: &Record) -> serde_json::Value {
         "LogPath": engine.containers.log_path(&record.id),
         "Name": format!("/{}", record.name),
         "RestartCount": state.restart_count,
-        "Mounts": [],
+        "Mounts": spec.mounts.iter().map(|m| mount_json(engine, m)).collect::<Vec<_>>(),
         "Config": {
             "Hostname": spec.hostname,
             "User": spec.user.clone().unwrap_or_default(),
@@ -390,3 +490,19 @@ pub fn container_json(engine: &Engine, record: &Record) -> serde_json::Value {
     })
 }
 // ANCHOR_END: inspect
+
+/// One of `inspect`'s `Mounts`, as docker shows it.
+fn mount_json(engine: &Engine, mount: &MountSpec) -> serde_json::Value {
+    let (kind, name, source) = match &mount.kind {
+        MountKind::Bind { source, .. } => ("bind", None, source.clone()),
+        MountKind::Volume { name, .. } => ("volume", Some(name.clone()), engine.volumes.data(name)),
+        MountKind::Tmpfs { .. } => ("tmpfs", None, std::path::PathBuf::new()),
+    };
+    serde_json::json!({
+        "Type": kind,
+        "Name": name,
+        "Source": source,
+        "Destination": mount.target,
+        "RW": !mount.readonly,
+    })
+}

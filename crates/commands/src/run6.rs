@@ -18,11 +18,12 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 use cratebox_cli::LimitArgs;
-use cratebox_runtime::containers::{Record, RestartPolicy, Spec};
+use cratebox_runtime::containers::{random_id, Record, RestartPolicy, Spec};
 use cratebox_runtime::engine::Engine;
 use cratebox_runtime::exec::ExecRequest;
 use cratebox_runtime::lifecycle::CreateRequest;
 use cratebox_runtime::supervisor::{supervise, Echo, Ready};
+use cratebox_runtime::volumes::{parse_mount, parse_tmpfs, parse_volume};
 use cratebox_runtime::EngineError;
 use nix::fcntl::OFlag;
 
@@ -49,6 +50,15 @@ pub struct CreateArgs {
     /// User to run as: name, uid, name:group or uid:gid
     #[arg(short = 'u', long, value_name = "USER[:GROUP]")]
     pub user: Option<String>,
+    /// Mount a volume or host path: NAME:PATH, /HOST:PATH[:ro], or PATH (an anonymous volume)
+    #[arg(short = 'v', long = "volume", value_name = "SOURCE:TARGET[:ro]")]
+    pub volume: Vec<String>,
+    /// Mount: type=bind|volume|tmpfs,source=...,target=...[,readonly]
+    #[arg(long, value_name = "SPEC")]
+    pub mount: Vec<String>,
+    /// Mount a tmpfs: PATH[:size=64m,mode=755]
+    #[arg(long, value_name = "PATH[:OPTIONS]")]
+    pub tmpfs: Vec<String>,
     /// Run this program instead of the image's ENTRYPOINT ("" for none)
     #[arg(long, value_name = "PROGRAM")]
     pub entrypoint: Option<String>,
@@ -219,6 +229,16 @@ impl CreateArgs {
             env.extend(lines);
         }
         env.extend(self.env.iter().cloned());
+        let mut mounts = Vec::new();
+        for value in &self.volume {
+            mounts.push(parse_volume(value, &random_id()?)?);
+        }
+        for value in &self.mount {
+            mounts.push(parse_mount(value, &random_id()?)?);
+        }
+        for value in &self.tmpfs {
+            mounts.push(parse_tmpfs(value)?);
+        }
         Ok(CreateRequest {
             name: self.name.clone(),
             command: self.command.clone(),
@@ -233,6 +253,7 @@ impl CreateArgs {
                 open_stdin: self.interactive,
                 restart: self.restart,
                 auto_remove: self.rm,
+                mounts,
                 ..Spec::default()
             },
         })

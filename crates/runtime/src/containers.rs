@@ -94,6 +94,8 @@ pub struct Spec {
     pub auto_remove: bool,
     /// The image's StopSignal, if any (SIGTERM otherwise).
     pub stop_signal: Option<String>,
+    /// `-v`, `--mount`, `--tmpfs`, and the image's VOLUMEs, in order.
+    pub mounts: Vec<crate::volumes::MountSpec>,
 }
 
 /// `--restart no|on-failure[:N]|always`.
@@ -463,7 +465,7 @@ fn lock_file(path: &Path) -> Result<Lock, ContainerStoreError> {
 }
 
 /// 32 random bytes from the kernel, as 64 hex digits, like docker's ids.
-fn random_id() -> Result<String, ContainerStoreError> {
+pub fn random_id() -> Result<String, ContainerStoreError> {
     let mut bytes = [0u8; 32];
     let path = Path::new("/dev/urandom");
     io::Read::read_exact(

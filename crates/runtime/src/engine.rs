@@ -6,6 +6,7 @@
 //! ├── oci/         the image store (an OCI image layout)
 //! ├── layers/      each layer unpacked once, by chain ID
 //! ├── containers/  one directory per container: record, upper, work, merged
+//! ├── volumes/     named and anonymous volumes (chapter 6)
 //! └── demo/        the demo root file system, imported as demo:latest
 //! ```
 //!
@@ -44,6 +45,8 @@ pub struct Engine {
     pub layers: UnpackedLayers,
     /// Container records and writable layers.
     pub containers: Containers,
+    /// Volumes (chapter 6).
+    pub volumes: crate::volumes::Volumes,
 }
 
 /// How to run a container from an image.
@@ -69,6 +72,7 @@ impl Engine {
             store: Store::open(&state_root.join("oci"))?,
             layers: UnpackedLayers::open(&state_root.join("layers"))?,
             containers: Containers::open(&state_root.join("containers"))?,
+            volumes: crate::volumes::Volumes::open(&state_root.join("volumes"))?,
         })
     }
 

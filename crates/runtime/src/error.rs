@@ -90,6 +90,9 @@ pub enum EngineError {
     /// `exec` could not join the container or start its command.
     #[error(transparent)]
     Exec(#[from] cratebox_sandbox::join::JoinError),
+    /// A volume could not be found, made or removed.
+    #[error(transparent)]
+    Volume(#[from] crate::volumes::VolumeError),
     /// A signal name or number that is not one.
     #[error("invalid signal {0:?}: give a name such as TERM, SIGKILL or HUP, or a number")]
     BadSignal(String),

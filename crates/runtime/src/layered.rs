@@ -117,6 +117,7 @@ pub fn config_on_layers(
         command,
         overlay: Some(overlay_options(&lowers, &top.upper, &top.work)),
         stdio: None,
+        mounts: Vec::new(),
     };
     Ok(config)
 }

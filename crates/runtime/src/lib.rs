@@ -24,6 +24,7 @@
 //! | [`logs`] | the container's output in docker's json-file format | 6 |
 //! | [`lifecycle`] | create, stop, kill, wait, rm: a container's states | 6 |
 //! | [`exec`] | a command in a running container: its namespaces, cgroup, env | 6 |
+//! | [`volumes`] | `-v`, `--mount`, `--tmpfs`; named and anonymous volumes | 6 |
 
 pub mod containers;
 pub mod demo;
@@ -34,6 +35,7 @@ pub mod layered;
 pub mod lifecycle;
 pub mod logs;
 pub mod supervisor;
+pub mod volumes;
 
 pub use error::EngineError;
 

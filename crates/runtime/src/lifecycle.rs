@@ -30,6 +30,8 @@ use crate::containers::{Record, Spec, Status};
 use crate::engine::{command_for, Engine};
 use crate::error::EngineError;
 use crate::logs;
+use crate::volumes::{is_empty_dir, MountKind, MountSpec, VolumeError};
+use cratebox_sandbox::mounts::{ExtraKind, ExtraMount};
 
 /// What `run` and `create` make a container from.
 #[derive(Debug, Clone, Default)]
@@ -89,6 +91,7 @@ impl Engine {
             .or_else(|| config.working_dir().clone());
         spec.user = request.user.clone().or_else(|| config.user().clone());
         spec.stop_signal = config.stop_signal().clone();
+        spec.mounts = self.prepare_mounts(&request.spec.mounts, config.volumes().as_deref())?;
         let record = self.containers.create_with(
             request.name.as_deref(),
             &image.reference.to_string(),
@@ -112,6 +115,121 @@ impl Engine {
         Ok(record)
     }
     // ANCHOR_END: create_container
+
+    // ANCHOR: prepare_mounts
+    /// Check and make what the mounts need before the container exists: a
+    /// bind's source (made for `-v`, required for `--mount`), each named
+    /// volume; and an anonymous volume for each of the image's VOLUMEs
+    /// that no flag mounts something on.
+    fn prepare_mounts(
+        &self,
+        given: &[MountSpec],
+        image_volumes: Option<&[String]>,
+    ) -> Result<Vec<MountSpec>, EngineError> {
+        let mut mounts = given.to_vec();
+        for path in image_volumes.unwrap_or_default() {
+            let target = format!("/{}", path.trim_matches('/'));
+            if !mounts
+                .iter()
+                .any(|m| m.target.trim_end_matches('/') == target)
+            {
+                mounts.push(MountSpec {
+                    kind: MountKind::Volume {
+                        name: crate::containers::random_id()?,
+                        anonymous: true,
+                    },
+                    target,
+                    readonly: false,
+                });
+            }
+        }
+        for mount in &mounts {
+            match &mount.kind {
+                MountKind::Bind { source, create } => {
+                    if !source.exists() {
+                        if !create {
+                            return Err(VolumeError::MissingSource(source.clone()).into());
+                        }
+                        std::fs::create_dir_all(source).map_err(|e| EngineError::Io {
+                            what: "create",
+                            path: source.clone(),
+                            source: e,
+                        })?;
+                    }
+                }
+                MountKind::Volume { name, anonymous } => {
+                    self.volumes.create(name, *anonymous)?;
+                }
+                MountKind::Tmpfs { .. } => {}
+            }
+        }
+        Ok(mounts)
+    }
+    // ANCHOR_END: prepare_mounts
+
+    /// The sandbox's view of a container's mounts, for one run: volumes
+    /// become bind mounts of their data, to be filled first when empty.
+    pub fn extra_mounts(&self, mounts: &[MountSpec]) -> Vec<ExtraMount> {
+        mounts
+            .iter()
+            .map(|mount| {
+                let kind = match &mount.kind {
+                    MountKind::Bind { source, .. } => ExtraKind::Bind {
+                        source: source.clone(),
+                        file: !source.is_dir(),
+                        fill: false,
+                    },
+                    MountKind::Volume { name, .. } => {
+                        let data = self.volumes.data(name);
+                        ExtraKind::Bind {
+                            fill: is_empty_dir(&data),
+                            source: data,
+                            file: false,
+                        }
+                    }
+                    MountKind::Tmpfs { options } => ExtraKind::Tmpfs {
+                        options: match options.as_str() {
+                            "" => "mode=755".to_string(),
+                            given => given.to_string(),
+                        },
+                    },
+                };
+                ExtraMount {
+                    target: mount.target.clone(),
+                    kind,
+                    readonly: mount.readonly,
+                }
+            })
+            .collect()
+    }
+
+    /// The containers that mount volume `name`.
+    pub fn volume_users(&self, name: &str) -> Result<Vec<Record>, EngineError> {
+        Ok(self
+            .containers
+            .list()?
+            .into_iter()
+            .filter(|record| {
+                record.spec.as_ref().is_some_and(|spec| {
+                    spec.mounts.iter().any(
+                        |m| matches!(&m.kind, MountKind::Volume { name: used, .. } if used == name),
+                    )
+                })
+            })
+            .collect())
+    }
+
+    /// `volume rm`: refused while a container (running or not) uses it.
+    pub fn remove_volume(&self, name: &str) -> Result<(), EngineError> {
+        if let Some(user) = self.volume_users(name)?.first() {
+            return Err(VolumeError::InUse {
+                volume: name.to_string(),
+                container: user.name.clone(),
+            }
+            .into());
+        }
+        Ok(self.volumes.remove(name)?)
+    }
 
     /// Before a new start: forget that the last run was stopped.
     pub fn prepare_start(&self, record: &Record) -> Result<Record, EngineError> {
@@ -190,7 +308,12 @@ impl Engine {
     /// `rm [-f]`: a running container only with `force` (SIGKILL first).
     /// Then its record, writable layer and log; the cgroup a crashed
     /// supervisor left; and the hold on its image.
-    pub fn remove(&self, record: &Record, force: bool) -> Result<(), EngineError> {
+    pub fn remove(
+        &self,
+        record: &Record,
+        force: bool,
+        anonymous_volumes: bool,
+    ) -> Result<(), EngineError> {
         if record.is_running() {
             if !force {
                 return Err(EngineError::StillRunning {
@@ -213,6 +336,19 @@ impl Engine {
         };
         let _ = logs::remove(&self.containers.log_path(&record.id));
         self.remove_container(&record)?;
+        if anonymous_volumes {
+            for mount in record.spec.iter().flat_map(|spec| &spec.mounts) {
+                if let MountKind::Volume {
+                    name,
+                    anonymous: true,
+                } = &mount.kind
+                {
+                    if self.volume_users(name)?.is_empty() {
+                        self.volumes.remove(name)?;
+                    }
+                }
+            }
+        }
         // A supervisor killed by SIGKILL could not remove the cgroup.
         cratebox_cgroups::stale::remove_stale(&Hierarchies::detect());
         Ok(())

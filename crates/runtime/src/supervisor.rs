@@ -151,7 +151,8 @@ pub fn supervise(
         }
     })?;
     if spec.auto_remove {
-        engine.remove_container(&record)?;
+        // --rm takes the container's anonymous volumes with it, as docker.
+        engine.remove(&record, false, true)?;
     }
     Ok(ended)
 }
@@ -234,6 +235,7 @@ fn run_once(
     };
     let top = engine.containers.dirs(&record.id);
     let mut config = config_on_layers(lowers, &top, command, &isolation)?;
+    config.mounts = engine.extra_mounts(&spec.mounts);
     config.stdio = Some([
         stdin.as_raw_fd(),
         out_write.as_raw_fd(),

@@ -67,6 +67,8 @@ pub struct ContainerConfig {
     /// descriptors of this process (pipes to a supervisor, chapter 6),
     /// which the child puts in place of 0, 1 and 2 before anything else.
     pub stdio: Option<[RawFd; 3]>,
+    /// Volumes, bind mounts and tmpfs mounts (chapter 6).
+    pub mounts: Vec<crate::mounts::ExtraMount>,
 }
 
 /// Stack for the cloned child. clone(2) without CLONE_VM gives the child a
@@ -117,6 +119,7 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
     let plan_options = PlanOptions {
         user_namespace: config.namespaces.user,
         overlay: config.overlay.clone(),
+        mounts: config.mounts.clone(),
     };
     let plan = mount_plan(&rootfs, &plan_options);
 

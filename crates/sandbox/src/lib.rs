@@ -19,6 +19,7 @@
 //! | [`process`] | whether a process still exists | 3 |
 //! | [`overlay`] | an image's layers as one overlay mount, past one page of options | 4 |
 //! | [`join`] | `exec`: setns into a running container's namespaces, in order | 6 |
+//! | [`copy`] | a new volume filled from the image (`cp -a`) | 6 |
 //!
 //! The pure parts (clone flags, the mount plan, id maps, hostname rules,
 //! fitting overlay options in a page) return data and are snapshot-tested;
@@ -29,6 +30,7 @@
 pub mod chroot;
 pub mod command;
 pub mod container;
+pub mod copy;
 pub mod devices;
 pub mod exec;
 pub mod exit;

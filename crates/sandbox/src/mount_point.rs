@@ -152,6 +152,13 @@ pub fn directory(root: &Path, planned: &Path) -> Result<PathBuf, MountPointError
     Ok(destination.host)
 }
 
+/// The host path of `planned` resolved inside `root`, if a directory is
+/// there: what an image has where a new volume is mounted.
+pub fn existing(root: &Path, planned: &Path) -> Option<PathBuf> {
+    let destination = Destination::resolve(root, planned).ok()?;
+    destination.host.is_dir().then_some(destination.host)
+}
+
 /// The destinations of one mount plan, resolved inside its root, with the
 /// directories already resolved remembered: a plan puts a dozen device
 /// nodes and links in `/dev`, and resolving `/dev` once is enough. The

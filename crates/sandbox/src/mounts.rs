@@ -74,6 +74,27 @@ pub enum MountOp {
         /// What it points to, resolved inside the container.
         target: PathBuf,
     },
+    /// Make a bind mount read-only (`mount -o remount,bind,ro`).
+    ReadOnly {
+        /// The mount point.
+        target: PathBuf,
+    },
+    /// A tmpfs with options of the user's (`--tmpfs`, chapter 6).
+    Tmpfs {
+        /// Mount point.
+        target: PathBuf,
+        /// `size=...,mode=...`.
+        options: String,
+    },
+    /// Copy what the image has at `from` into an empty volume at `to`
+    /// (`cp -a`), before the volume is mounted over it, as docker fills
+    /// a new volume.
+    CopyUp {
+        /// The image's directory, inside the root.
+        from: PathBuf,
+        /// The volume's directory on the host.
+        to: PathBuf,
+    },
     /// Make `new_root` the root of the mount namespace and detach the old
     /// root, so nothing of the host's tree stays reachable.
     PivotRoot {
@@ -92,6 +113,38 @@ pub struct PlanOptions {
     /// the root is an image's layers joined by overlayfs (chapter 4), rather
     /// than a plain directory.
     pub overlay: Option<String>,
+    /// Volumes, bind mounts and tmpfs mounts (chapter 6), in order.
+    pub mounts: Vec<ExtraMount>,
+}
+
+/// A mount the user asked for (`-v`, `--mount`, `--tmpfs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraMount {
+    /// Where, inside the container.
+    pub target: String,
+    /// What.
+    pub kind: ExtraKind,
+    /// Read-only.
+    pub readonly: bool,
+}
+
+/// What an [`ExtraMount`] shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtraKind {
+    /// A host path: a bind mount. `file` when it is not a directory.
+    Bind {
+        /// The host path.
+        source: PathBuf,
+        /// It is a file, not a directory.
+        file: bool,
+        /// It is a volume just made, to be filled from the image first.
+        fill: bool,
+    },
+    /// A tmpfs with these options.
+    Tmpfs {
+        /// `size=...,mode=...`.
+        options: String,
+    },
 }
 
 // ANCHOR: mount_plan
@@ -187,6 +240,33 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
             target: target.into(),
         });
     }
+    // The user's mounts last: each target is resolved inside the root
+    // when it is mounted, like every other.
+    for extra in &options.mounts {
+        let target = at(extra.target.trim_start_matches('/'));
+        match &extra.kind {
+            ExtraKind::Bind { source, file, fill } => {
+                if *fill {
+                    plan.push(MountOp::CopyUp {
+                        from: target.clone(),
+                        to: source.clone(),
+                    });
+                }
+                plan.push(MountOp::Bind {
+                    source: source.clone(),
+                    target: target.clone(),
+                    file: *file,
+                });
+            }
+            ExtraKind::Tmpfs { options } => plan.push(MountOp::Tmpfs {
+                target: target.clone(),
+                options: options.clone(),
+            }),
+        }
+        if extra.readonly {
+            plan.push(MountOp::ReadOnly { target });
+        }
+    }
     plan.push(MountOp::PivotRoot {
         new_root: rootfs.to_path_buf(),
     });
@@ -250,6 +330,19 @@ impl fmt::Display for MountOp {
             }
             MountOp::Symlink { link, target } => {
                 write!(f, "ln -s {} {}", target.display(), link.display())
+            }
+            MountOp::ReadOnly { target } => {
+                write!(f, "mount -o remount,bind,ro {}", target.display())
+            }
+            MountOp::Tmpfs { target, options } => {
+                write!(
+                    f,
+                    "mount -t tmpfs -o nosuid,nodev,{options} tmpfs {}",
+                    target.display()
+                )
+            }
+            MountOp::CopyUp { from, to } => {
+                write!(f, "cp -a {}/. {}", from.display(), to.display())
             }
             MountOp::PivotRoot { new_root } => {
                 write!(
@@ -359,6 +452,35 @@ pub fn perform(op: &MountOp, points: &mut MountPoints<'_>) -> Result<(), MountEr
             std::os::unix::fs::symlink(target, link).map_err(io_fail)
         }
         MountOp::Overlay { target, options } => Ok(mount_overlay(target, options)?),
+        MountOp::ReadOnly { target } => {
+            let target = points.directory(target).map_err(destination)?;
+            mount(
+                None::<&str>,
+                &target,
+                None::<&str>,
+                MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY,
+                None::<&str>,
+            )
+            .map_err(kernel)
+        }
+        MountOp::Tmpfs { target, options } => {
+            let target = points.directory(target).map_err(destination)?;
+            mount(
+                Some("tmpfs"),
+                &target,
+                Some("tmpfs"),
+                MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+                Some(options.as_str()),
+            )
+            .map_err(kernel)
+        }
+        MountOp::CopyUp { from, to } => {
+            // Nothing to copy when the image has nothing there.
+            match crate::mount_point::existing(points.root(), from) {
+                Some(from) => crate::copy::copy_tree(&from, to).map_err(io_fail),
+                None => Ok(()),
+            }
+        }
         MountOp::PivotRoot { new_root } => pivot_into(new_root).map_err(kernel),
     }
 }
@@ -422,12 +544,61 @@ mod tests {
     }
 
     #[test]
+    fn volumes_binds_and_tmpfs_come_last_before_pivot_root() {
+        let mounts = vec![
+            ExtraMount {
+                target: "/repo".into(),
+                kind: ExtraKind::Bind {
+                    source: "/srv/apt".into(),
+                    file: false,
+                    fill: false,
+                },
+                readonly: true,
+            },
+            ExtraMount {
+                target: "/var/lib/data".into(),
+                kind: ExtraKind::Bind {
+                    source: "/state/volumes/data/_data".into(),
+                    file: false,
+                    fill: true,
+                },
+                readonly: false,
+            },
+            ExtraMount {
+                target: "/run".into(),
+                kind: ExtraKind::Tmpfs {
+                    options: "size=64m,mode=755".into(),
+                },
+                readonly: false,
+            },
+        ];
+        let plan = mount_plan(
+            Path::new("/rootfs"),
+            &PlanOptions {
+                mounts,
+                ..PlanOptions::default()
+            },
+        );
+        insta::assert_snapshot!(render(&plan[plan.len() - 6..]), @r"
+        mount --rbind /srv/apt /rootfs/repo
+        mount -o remount,bind,ro /rootfs/repo
+        cp -a /rootfs/var/lib/data/. /state/volumes/data/_data
+        mount --rbind /state/volumes/data/_data /rootfs/var/lib/data
+        mount -t tmpfs -o nosuid,nodev,size=64m,mode=755 tmpfs /rootfs/run
+        pivot_root /rootfs (and detach the old root)
+        ");
+    }
+
+    #[test]
     fn pivot_root_comes_last_and_every_other_path_is_inside_the_rootfs() {
         let plan = mount_plan(Path::new("/rootfs"), &PlanOptions::default());
         assert!(matches!(plan.last(), Some(MountOp::PivotRoot { .. })));
         for op in &plan[2..plan.len() - 1] {
             let path = match op {
-                MountOp::Bind { target, .. } | MountOp::Filesystem { target, .. } => target,
+                MountOp::Bind { target, .. }
+                | MountOp::Filesystem { target, .. }
+                | MountOp::Tmpfs { target, .. }
+                | MountOp::ReadOnly { target } => target,
                 MountOp::Device { path, .. } => path,
                 MountOp::Symlink { link, .. } => link,
                 other => panic!("unexpected step {other}"),
