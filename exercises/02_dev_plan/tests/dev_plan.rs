@@ -21,10 +21,12 @@ fn path_of(op: &MountOp) -> Option<&PathBuf> {
     match op {
         MountOp::Bind { target, .. }
         | MountOp::Filesystem { target, .. }
-        | MountOp::Overlay { target, .. } => Some(target),
+        | MountOp::Overlay { target, .. }
+        | MountOp::ReadOnly { target }
+        | MountOp::Tmpfs { target, .. } => Some(target),
         MountOp::Device { path, .. } => Some(path),
         MountOp::Symlink { link, .. } => Some(link),
-        MountOp::MakePrivate { .. } | MountOp::PivotRoot { .. } => None,
+        MountOp::MakePrivate { .. } | MountOp::PivotRoot { .. } | MountOp::CopyUp { .. } => None,
     }
 }
 
