@@ -597,3 +597,52 @@ fn the_foreground_run_logs_too_and_keeps_the_exit_code() {
     ok(&env, &["rm", "fg"]);
     env.finish();
 }
+
+#[test]
+fn top_and_stats_read_a_running_container() {
+    if !require_root() {
+        return;
+    }
+    let _turn = one_at_a_time();
+    let env = TestEnv::new();
+    ok(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "busy",
+            "-m",
+            "64m",
+            "demo",
+            "sh",
+            "-c",
+            "sleep 1000 & while :; do :; done",
+        ],
+    );
+    let top = ok(&env, &["top", "busy"]);
+    assert!(top.starts_with("UID"), "{top}");
+    assert!(top.contains("sleep 1000"), "{top}");
+    // Its init, its shell and the sleep: three processes, host pids.
+    assert_eq!(top.lines().count(), 4, "{top}");
+    let stats = ok(&env, &["stats", "--no-stream"]);
+    let line = stats
+        .lines()
+        .find(|l| l.contains("busy"))
+        .unwrap_or_else(|| panic!("{stats}"));
+    // A shell spinning on one CPU: far above nothing, and the limit shown.
+    let cpu: f64 = line
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(cpu > 20.0, "{stats}");
+    assert!(line.contains("/ 64MiB"), "{stats}");
+    assert!(line.ends_with(" 3"), "three processes: {stats}");
+    ok(&env, &["rm", "-f", "busy"]);
+    let stopped = run(&env, &["top", "busy"]);
+    assert_eq!(stopped.code, 1);
+    env.finish();
+}

@@ -28,12 +28,24 @@ pub enum LifecycleCommand {
     Wait(lifecycle::ContainersArg),
     /// Run a command in a running container
     Exec(run6::ExecArgs),
+    /// Join a detached container's terminal (Ctrl-P Ctrl-Q to leave it)
+    Attach {
+        /// Name or id
+        container: String,
+    },
     /// List containers
     Ps(lifecycle::PsArgs),
     /// Show a container's output
     Logs(lifecycle::LogsArgs),
     /// Remove containers
     Rm(lifecycle::RmArgs),
+    /// Show a container's processes
+    Top {
+        /// Name or id
+        container: String,
+    },
+    /// Show what running containers use: CPU, memory, processes
+    Stats(lifecycle::StatsArgs),
     /// Rename a container
     Rename(lifecycle::RenameArgs),
     /// Show containers (or images) as JSON
@@ -103,9 +115,12 @@ pub fn lifecycle_dispatch(engine: &Engine, command: LifecycleCommand) -> anyhow:
         LifecycleCommand::Kill(args) => lifecycle::kill(engine, args),
         LifecycleCommand::Wait(args) => lifecycle::wait(engine, args),
         LifecycleCommand::Exec(args) => run6::exec(engine, args),
+        LifecycleCommand::Attach { container } => run6::attach(engine, &container),
         LifecycleCommand::Ps(args) => lifecycle::ps(engine, args),
         LifecycleCommand::Logs(args) => lifecycle::logs(engine, args),
         LifecycleCommand::Rm(args) => lifecycle::rm(engine, args),
+        LifecycleCommand::Top { container } => lifecycle::top(engine, &container),
+        LifecycleCommand::Stats(args) => lifecycle::stats(engine, args),
         LifecycleCommand::Rename(args) => lifecycle::rename(engine, args),
         LifecycleCommand::Inspect(args) => lifecycle::inspect(engine, args),
         LifecycleCommand::Container { command } => match command {

@@ -8,9 +8,12 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 use cratebox_runtime::containers::{valid_name, Record, RestartPolicy, Status};
 use cratebox_runtime::engine::Engine;
+use cratebox_runtime::exec::{processes, usage, Usage};
 use cratebox_runtime::lifecycle::parse_signal;
 use cratebox_runtime::logs::{Entry, LogReader};
 use cratebox_runtime::volumes::{MountKind, MountSpec};
+
+use crate::table::{self, Column};
 
 /// `ps [-a] [-q] [--filter KEY=VALUE]...`
 #[derive(Debug, Args)]
@@ -107,6 +110,16 @@ pub struct InspectArgs {
     /// Container or image names or ids
     #[arg(required = true)]
     pub names: Vec<String>,
+}
+
+/// `stats [--no-stream] [CONTAINER...]`
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print once and end (the only way cratebox prints them)
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Names or ids [default: every running container]
+    pub containers: Vec<String>,
 }
 
 /// `container SUBCOMMAND`.
@@ -505,4 +518,147 @@ fn mount_json(engine: &Engine, mount: &MountSpec) -> serde_json::Value {
         "Destination": mount.target,
         "RW": !mount.readonly,
     })
+}
+
+// ANCHOR: top
+/// `top CONTAINER`: its processes, as the host numbers them.
+pub fn top(engine: &Engine, container: &str) -> anyhow::Result<i32> {
+    let record = engine.containers.find(container)?;
+    let init = match (&record.state.init, record.is_running()) {
+        (Some(init), true) => init.pid,
+        _ => bail!("container {} is not running: start it first", record.name),
+    };
+    let rows: Vec<Vec<String>> = processes(init)
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.uid.to_string(),
+                p.pid.to_string(),
+                p.ppid.to_string(),
+                p.args,
+            ]
+        })
+        .collect();
+    for line in table::fitted(&TOP_COLUMNS, &rows) {
+        println!("{line}");
+    }
+    Ok(0)
+}
+// ANCHOR_END: top
+
+const TOP_COLUMNS: [Column; 4] = [
+    Column {
+        title: "UID",
+        width: 0,
+    },
+    Column {
+        title: "PID",
+        width: 0,
+    },
+    Column {
+        title: "PPID",
+        width: 0,
+    },
+    Column {
+        title: "CMD",
+        width: 0,
+    },
+];
+
+const STATS_COLUMNS: [Column; 6] = [
+    Column {
+        title: "CONTAINER ID",
+        width: 0,
+    },
+    Column {
+        title: "NAME",
+        width: 0,
+    },
+    Column {
+        title: "CPU %",
+        width: 0,
+    },
+    Column {
+        title: "MEM USAGE / LIMIT",
+        width: 0,
+    },
+    Column {
+        title: "MEM %",
+        width: 0,
+    },
+    Column {
+        title: "PIDS",
+        width: 0,
+    },
+];
+
+/// `stats --no-stream`: what each running container uses now; CPU % over
+/// half a second, as a share of one CPU (200% is two CPUs busy).
+pub fn stats(engine: &Engine, args: StatsArgs) -> anyhow::Result<i32> {
+    let records: Vec<Record> = match args.containers.is_empty() {
+        true => engine
+            .containers
+            .list()?
+            .into_iter()
+            .filter(Record::is_running)
+            .collect(),
+        false => args
+            .containers
+            .iter()
+            .map(|key| engine.containers.find(key))
+            .collect::<Result<_, _>>()?,
+    };
+    let inits: Vec<Option<u32>> = records
+        .iter()
+        .map(|r| {
+            r.state
+                .init
+                .as_ref()
+                .filter(|_| r.is_running())
+                .map(|i| i.pid)
+        })
+        .collect();
+    let first: Vec<Option<Usage>> = inits
+        .iter()
+        .map(|i| i.and_then(|p| usage(p).ok()))
+        .collect();
+    let window = Duration::from_millis(500);
+    std::thread::sleep(window);
+    let total = cratebox_cgroups::limits::human_size;
+    let mut rows = Vec::new();
+    for ((record, init), before) in records.iter().zip(&inits).zip(&first) {
+        let now = init.and_then(|p| usage(p).ok()).unwrap_or_default();
+        let cpu = match (before.as_ref().and_then(|u| u.cpu_ns), now.cpu_ns) {
+            (Some(a), Some(b)) => format!(
+                "{:.2}%",
+                (b.saturating_sub(a)) as f64 / window.as_nanos() as f64 * 100.0
+            ),
+            _ => "--".to_string(),
+        };
+        let memory = now.memory.map(total).unwrap_or_else(|| "--".into());
+        let limit = now
+            .memory_limit
+            .map(total)
+            .unwrap_or_else(|| "no limit".into());
+        let share = match (now.memory, now.memory_limit) {
+            (Some(used), Some(limit)) if limit > 0 => {
+                format!("{:.2}%", used as f64 / limit as f64 * 100.0)
+            }
+            _ => "--".to_string(),
+        };
+        rows.push(vec![
+            record.short_id().to_string(),
+            record.name.clone(),
+            cpu,
+            format!("{memory} / {limit}"),
+            share,
+            now.pids
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "--".into()),
+        ]);
+    }
+    for line in table::fitted(&STATS_COLUMNS, &rows) {
+        println!("{line}");
+    }
+    Ok(0)
 }

@@ -8,7 +8,7 @@
 //! container runs (or why not), and returns.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 use cratebox_cli::LimitArgs;
+use cratebox_runtime::attach::{attach_client, socket_path, Ending};
 use cratebox_runtime::containers::{random_id, Record, RestartPolicy, Spec};
 use cratebox_runtime::engine::Engine;
 use cratebox_runtime::exec::ExecRequest;
@@ -68,6 +69,9 @@ pub struct CreateArgs {
     /// Keep stdin open (in the foreground: ours)
     #[arg(short = 'i', long)]
     pub interactive: bool,
+    /// Give the container a terminal (with -i: yours, in raw mode, relayed)
+    #[arg(short = 't', long)]
+    pub tty: bool,
     /// Run an init as PID 1 (cratebox always does: the tiny init of chapter 2)
     #[arg(long)]
     pub init: bool,
@@ -130,6 +134,9 @@ pub struct ExecArgs {
     /// Pass our stdin to it
     #[arg(short = 'i', long)]
     pub interactive: bool,
+    /// Give it a terminal (with -i: yours, in raw mode, relayed)
+    #[arg(short = 't', long)]
+    pub tty: bool,
     /// Set an environment variable (NAME=VALUE, or NAME to pass ours on)
     #[arg(short = 'e', long = "env", value_name = "NAME[=VALUE]")]
     pub env: Vec<String>,
@@ -156,9 +163,42 @@ pub fn exec(engine: &Engine, args: ExecArgs) -> anyhow::Result<i32> {
         user: args.user,
         detach: args.detach,
         interactive: args.interactive,
+        tty: args.tty,
     };
+    if args.tty && args.interactive && !std::io::stdin().is_terminal() {
+        bail!("the input device is not a terminal: drop -t, or run this from a terminal");
+    }
     Ok(engine.exec(&record, &request)?)
 }
+
+// ANCHOR: attach
+/// `attach CONTAINER`: our terminal joined to a detached container's;
+/// Ctrl-P Ctrl-Q leaves it running, else its exit code is ours.
+pub fn attach(engine: &Engine, container: &str) -> anyhow::Result<i32> {
+    let record = engine.containers.find(container)?;
+    if !record.is_running() {
+        return Err(EngineError::NotRunning {
+            container: record.name,
+        }
+        .into());
+    }
+    let socket = socket_path(&engine.containers.dir(&record.id));
+    let ending = attach_client(&socket).with_context(|| {
+        format!(
+            "cannot attach to {} through {}",
+            record.name,
+            socket.display()
+        )
+    })?;
+    match ending {
+        Ending::Detached => {
+            eprintln!("\r\nread escape sequence");
+            Ok(0)
+        }
+        Ending::Closed => Ok(engine.wait(&record)?),
+    }
+}
+// ANCHOR_END: attach
 
 /// The hidden `__supervise ID --ready-fd N`.
 #[derive(Debug, Args)]
@@ -251,6 +291,7 @@ impl CreateArgs {
                 user_namespace: self.userns,
                 limits: self.limits.limits()?,
                 open_stdin: self.interactive,
+                tty: self.tty,
                 restart: self.restart,
                 auto_remove: self.rm,
                 mounts,
@@ -271,6 +312,10 @@ pub fn create(engine: &Engine, args: CreateArgs) -> anyhow::Result<i32> {
 /// `run`: create, then start. Detached, print the id once it runs; in the
 /// foreground, supervise it here and end with its exit code.
 pub fn run(engine: &Engine, args: RunArgs) -> anyhow::Result<i32> {
+    if args.create.tty && args.create.interactive && !args.detach && !std::io::stdin().is_terminal()
+    {
+        bail!("the input device is not a terminal: drop -t, or run this from a terminal");
+    }
     let record = engine.create_container(&args.create.image, &args.create.request()?)?;
     if args.detach {
         launch(engine, &record)?;

@@ -88,6 +88,8 @@ pub struct Spec {
     pub limits: Limits,
     /// `-i`: keep stdin open.
     pub open_stdin: bool,
+    /// `-t`: a terminal for the container.
+    pub tty: bool,
     /// `--restart`.
     pub restart: RestartPolicy,
     /// `--rm`: remove the container when it ends.

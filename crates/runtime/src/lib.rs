@@ -24,8 +24,10 @@
 //! | [`logs`] | the container's output in docker's json-file format | 6 |
 //! | [`lifecycle`] | create, stop, kill, wait, rm: a container's states | 6 |
 //! | [`exec`] | a command in a running container: its namespaces, cgroup, env | 6 |
+//! | [`attach`] | `attach`: a socket per detached container, frames, Ctrl-P Ctrl-Q | 6 |
 //! | [`volumes`] | `-v`, `--mount`, `--tmpfs`; named and anonymous volumes | 6 |
 
+pub mod attach;
 pub mod containers;
 pub mod demo;
 pub mod engine;

@@ -84,6 +84,9 @@ impl Engine {
             }
         };
         let mut spec = request.spec.clone();
+        // Join the memory, cpu and pids controllers even without limits
+        // in them, so that `stats` has something to read.
+        spec.limits.collect_stats = true;
         spec.env = merge_env(config.env().as_deref().unwrap_or_default(), &request.env);
         spec.working_dir = request
             .working_dir

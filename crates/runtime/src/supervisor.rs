@@ -37,8 +37,11 @@ use nix::unistd::{pipe2, read, Pid};
 
 use cratebox_sandbox::exit::exit_code;
 use cratebox_sandbox::process::ProcessStamp;
+use cratebox_sandbox::supervise::block;
+use cratebox_sandbox::terminal::{copy_window_size, open_pty, relay_signals, write_all, RawMode};
 use cratebox_sandbox::{ContainerCommand, Started, UserNamespace};
 
+use crate::attach::{socket_path, Attachments};
 use crate::containers::{now, Record, RestartPolicy, Spec, Status};
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -199,28 +202,55 @@ fn run_once(
             source: errno.into(),
         }
     };
-    let (out_read, out_write) = pipe2(OFlag::O_CLOEXEC).map_err(io("create"))?;
-    let (err_read, err_write) = pipe2(OFlag::O_CLOEXEC).map_err(io("create"))?;
-    // Without -i, stdin is empty, as in docker; with -i in the foreground
-    // it is ours.
-    let stdin: OwnedFd = match (spec.open_stdin, echo) {
-        (true, Echo::Terminal) => {
-            std::io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
-                .map_err(|source| EngineError::Io {
-                    what: "use",
-                    path: "stdin".into(),
-                    source,
-                })?
+    // The container's stdio: two pipes (stdout, stderr), or with -t one
+    // terminal for all three. What we read from is `outputs`; the ends
+    // the container gets are `theirs`, closed here once it has them.
+    let (outputs, theirs, master) = match spec.tty {
+        false => {
+            let (out_read, out_write) = pipe2(OFlag::O_CLOEXEC).map_err(io("create"))?;
+            let (err_read, err_write) = pipe2(OFlag::O_CLOEXEC).map_err(io("create"))?;
+            // Without -i, stdin is empty, as in docker; with -i in the
+            // foreground it is ours.
+            let stdin: OwnedFd =
+                match (spec.open_stdin, echo) {
+                    (true, Echo::Terminal) => std::io::stdin()
+                        .as_fd()
+                        .try_clone_to_owned()
+                        .map_err(|source| EngineError::Io {
+                            what: "use",
+                            path: "stdin".into(),
+                            source,
+                        })?,
+                    _ => null()?,
+                };
+            (
+                vec![(out_read, Stream::Stdout), (err_read, Stream::Stderr)],
+                [stdin, out_write, err_write],
+                None,
+            )
         }
-        _ => File::open("/dev/null")
-            .map_err(|source| EngineError::Io {
-                what: "open",
-                path: "/dev/null".into(),
+        true => {
+            let stdin = std::io::stdin();
+            let like = (echo == Echo::Terminal).then(|| stdin.as_fd());
+            let pty = open_pty(like).map_err(io("open"))?;
+            let master = pty.master.try_clone().map_err(|source| EngineError::Io {
+                what: "use",
+                path: "a pseudo-terminal".into(),
                 source,
-            })?
-            .into(),
+            })?;
+            let slave = || {
+                pty.slave.try_clone().map_err(|source| EngineError::Io {
+                    what: "use",
+                    path: "a pseudo-terminal".into(),
+                    source,
+                })
+            };
+            (
+                vec![(pty.master, Stream::Stdout)],
+                [slave()?, slave()?, slave()?],
+                Some(master),
+            )
+        }
     };
     let mut command = ContainerCommand::new(record.command.clone());
     for pair in &spec.env {
@@ -237,10 +267,11 @@ fn run_once(
     let mut config = config_on_layers(lowers, &top, command, &isolation)?;
     config.mounts = engine.extra_mounts(&spec.mounts);
     config.stdio = Some([
-        stdin.as_raw_fd(),
-        out_write.as_raw_fd(),
-        err_write.as_raw_fd(),
+        theirs[0].as_raw_fd(),
+        theirs[1].as_raw_fd(),
+        theirs[2].as_raw_fd(),
     ]);
+    command_tty(&mut config, spec.tty);
     let mut log = LogWriter::open(&engine.containers.log_path(&record.id)).map_err(|source| {
         EngineError::Io {
             what: "open",
@@ -251,7 +282,7 @@ fn run_once(
     let started = start_limited(&config, &spec.limits);
     // The container has its copies; ours must close, or the pipes never
     // reach end-of-file.
-    drop((out_write, err_write, stdin));
+    drop(theirs);
     let running = match started {
         Ok(running) => running,
         Err(error) => {
@@ -265,7 +296,33 @@ fn run_once(
         r.state.started_at = Some(now());
     })?;
     ready(Ok(()));
-    let code = pump(&running.container, out_read, err_read, &mut log, echo);
+    // Our keys go to the container's terminal (-it in the foreground),
+    // through our own terminal in raw mode.
+    let input = match (&master, echo, spec.open_stdin) {
+        (Some(master), Echo::Terminal, true) => Some(master),
+        _ => None,
+    };
+    let raw = input.and_then(|_| RawMode::enter());
+    // Detached, `attach` may join later, through a socket.
+    let mut attach = match echo {
+        Echo::LogOnly => Attachments::listen(&socket_path(&engine.containers.dir(&record.id))).ok(),
+        Echo::Terminal => None,
+    };
+    let terminal = Terminal {
+        typing: input,
+        master: master.as_ref(),
+        keys: spec.open_stdin,
+    };
+    let code = pump(
+        &running.container,
+        outputs,
+        terminal,
+        attach.as_mut(),
+        &mut log,
+        echo,
+    );
+    drop(attach);
+    drop(raw);
     let stats = running.cgroup.finish()?;
     Ok(RunOutcome { code, stats })
 }
@@ -275,19 +332,39 @@ fn run_once(
 /// to our own stdout and stderr when echoing), pass signals we get on to
 /// its init, and return its exit code once it has ended and its output
 /// is all read.
-fn pump(container: &Started, out: OwnedFd, err: OwnedFd, log: &mut LogWriter, echo: Echo) -> i32 {
+fn pump(
+    container: &Started,
+    outputs: Vec<(OwnedFd, Stream)>,
+    terminal: Terminal<'_>,
+    mut attach: Option<&mut Attachments>,
+    log: &mut LogWriter,
+    echo: Echo,
+) -> i32 {
+    let input = terminal.typing;
     let init = container.pid();
-    // The signals are blocked (spawn did that before clone): a signalfd
-    // turns them into something poll(2) can wait for beside the pipes.
-    let signals = match SignalFd::with_flags(container.signals(), SfdFlags::SFD_CLOEXEC) {
+    // The signals are blocked (spawn did that before clone; SIGWINCH, a
+    // resized terminal, here): a signalfd turns them into something
+    // poll(2) can wait for beside the pipes.
+    let set = relay_signals(container.signals());
+    if block(&set).is_err() {
+        return container_wait(container);
+    }
+    let signals = match SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC) {
         Ok(fd) => fd,
         Err(_) => return container_wait(container),
     };
-    let mut streams = [(Some(out), Stream::Stdout), (Some(err), Stream::Stderr)];
+    let mut streams: Vec<(Option<OwnedFd>, Stream)> = outputs
+        .into_iter()
+        .map(|(fd, stream)| (Some(fd), stream))
+        .collect();
+    let stdin = std::io::stdin();
+    let mut typing = input.is_some();
     let mut code = None;
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
-        let open: Vec<usize> = (0..2).filter(|&i| streams[i].0.is_some()).collect();
+        let open: Vec<usize> = (0..streams.len())
+            .filter(|&i| streams[i].0.is_some())
+            .collect();
         if code.is_some() && open.is_empty() {
             break;
         }
@@ -297,6 +374,19 @@ fn pump(container: &Started, out: OwnedFd, err: OwnedFd, log: &mut LogWriter, ec
             .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
             .collect();
         fds.push(PollFd::new(signals.as_fd(), PollFlags::POLLIN));
+        let typing_now = typing && code.is_none();
+        if typing_now {
+            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+        }
+        let attach_from = fds.len();
+        if let Some(attach) = attach.as_deref() {
+            fds.extend(
+                attach
+                    .fds()
+                    .into_iter()
+                    .map(|fd| PollFd::new(fd, PollFlags::POLLIN)),
+            );
+        }
         // Once init is gone, whatever is left in the pipes is there
         // already: wait a little for it, never for ever.
         let timeout = match code {
@@ -332,6 +422,9 @@ fn pump(container: &Started, out: OwnedFd, err: OwnedFd, log: &mut LogWriter, ec
                     if echo == Echo::Terminal {
                         copy_out(stream, &buffer[..n]);
                     }
+                    if let Some(attach) = attach.as_deref_mut() {
+                        attach.broadcast(&buffer[..n]);
+                    }
                 }
             }
         }
@@ -342,6 +435,10 @@ fn pump(container: &Started, out: OwnedFd, err: OwnedFd, log: &mut LogWriter, ec
                     if let Some(ended) = reap(init) {
                         code = Some(ended);
                     }
+                } else if signo == libc::SIGWINCH {
+                    if let Some(master) = input {
+                        copy_window_size(stdin.as_fd(), master.as_fd());
+                    }
                 } else if info.ssi_code != libc::SI_KERNEL {
                     // Ours to pass on; a terminal's Ctrl-C (SI_KERNEL)
                     // already reached the container's processes.
@@ -349,6 +446,15 @@ fn pump(container: &Started, out: OwnedFd, err: OwnedFd, log: &mut LogWriter, ec
                         let _ = kill(init, signal);
                     }
                 }
+            }
+        }
+        if let Some(attach) = attach.as_deref_mut() {
+            attach.handle(&ready[attach_from..], terminal.master, terminal.keys);
+        }
+        if typing_now && ready.get(open.len() + 1) == Some(&true) {
+            match (read(stdin.as_raw_fd(), &mut buffer), input) {
+                (Ok(n), Some(master)) if n > 0 => write_all(master.as_fd(), &buffer[..n]),
+                _ => typing = false,
             }
         }
     }
@@ -363,6 +469,33 @@ fn pump(container: &Started, out: OwnedFd, err: OwnedFd, log: &mut LogWriter, ec
     }
 }
 // ANCHOR_END: pump
+
+/// The container's terminal, when it has one (`-t`).
+#[derive(Debug, Clone, Copy)]
+struct Terminal<'a> {
+    /// Where our own keys go (`run -it` in the foreground).
+    typing: Option<&'a OwnedFd>,
+    /// The terminal's master end, for `attach`'s keys and window size.
+    master: Option<&'a OwnedFd>,
+    /// Whether keys may reach it at all (`-i`).
+    keys: bool,
+}
+
+/// Mark the command to own its terminal (`-t`).
+fn command_tty(config: &mut cratebox_sandbox::ContainerConfig, tty: bool) {
+    config.command.tty = tty;
+}
+
+/// /dev/null, open.
+fn null() -> Result<OwnedFd, EngineError> {
+    Ok(File::open("/dev/null")
+        .map_err(|source| EngineError::Io {
+            what: "open",
+            path: "/dev/null".into(),
+            source,
+        })?
+        .into())
+}
 
 /// Reap every child that ended; the exit code of `init` if it did.
 fn reap(init: Pid) -> Option<i32> {

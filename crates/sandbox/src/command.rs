@@ -27,6 +27,9 @@ pub struct ContainerCommand {
     /// Whether HOME was given (by the image's Env); if not, a `user`'s
     /// home directory from passwd replaces the default `/root`.
     pub home_given: bool,
+    /// Its stdin is a terminal (`-t`, chapter 6), to become its
+    /// controlling terminal in a session of its own.
+    pub tty: bool,
 }
 
 impl ContainerCommand {
@@ -46,6 +49,7 @@ impl ContainerCommand {
             cwd: None,
             user: None,
             home_given: false,
+            tty: false,
         }
     }
 
@@ -88,6 +92,7 @@ impl ContainerCommand {
             cwd: self.cwd.clone().filter(|dir| !dir.is_empty()),
             user: self.user.clone().filter(|user| !user.is_empty()),
             home_given: self.home_given,
+            tty: self.tty,
         })
     }
 }
@@ -109,6 +114,8 @@ pub struct PreparedCommand {
     pub user: Option<String>,
     /// See [`ContainerCommand::home_given`].
     pub home_given: bool,
+    /// See [`ContainerCommand::tty`].
+    pub tty: bool,
 }
 
 // ANCHOR: find_in_path

@@ -41,6 +41,9 @@ pub fn run_init(command: &PreparedCommand, report_write: OwnedFd) -> i32 {
             // SAFETY: signal(2) with SIG_DFL only changes this process's
             // disposition of SIGPIPE.
             unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+            if command.tty {
+                become_terminal_owner();
+            }
             let code = match unblock_all() {
                 Ok(()) => exec_command(command, &report_write),
                 Err(_) => SETUP_FAILED,
@@ -57,3 +60,12 @@ pub fn run_init(command: &PreparedCommand, report_write: OwnedFd) -> i32 {
     }
 }
 // ANCHOR_END: init
+
+/// With `-t`: a session of our own, with stdin (the terminal's slave end)
+/// as its controlling terminal, so that the terminal's Ctrl-C and window
+/// changes reach this process group.
+pub fn become_terminal_owner() {
+    let _ = nix::unistd::setsid();
+    // SAFETY: TIOCSCTTY takes an int argument and touches no memory.
+    unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) };
+}

@@ -207,6 +207,7 @@ pub fn exec_in(
     cgroup_procs: Vec<File>,
     stdio: ExecStdio,
     detach: bool,
+    terminal: Option<&OwnedFd>,
 ) -> Result<i32, JoinError> {
     let prepared = command.prepare().map_err(|_| JoinError::NulInCommand)?;
     let namespaces = open_namespaces(pid)?;
@@ -215,7 +216,7 @@ pub fn exec_in(
             call: "pipe2",
             errno,
         })?;
-    let signals = forwarded_signals();
+    let signals = crate::terminal::relay_signals(&forwarded_signals());
     block(&signals).map_err(|errno| JoinError::Syscall {
         call: "sigprocmask",
         errno,
@@ -254,7 +255,13 @@ pub fn exec_in(
                     None => Ok(0),
                 };
             }
-            let code = supervise(child, &signals).map_err(|errno| JoinError::Syscall {
+            // With a terminal (exec -t), copy between it and ours until
+            // the command ends; else just wait, passing signals on.
+            let waited = match terminal {
+                Some(master) => crate::terminal::relay(master, child, &signals),
+                None => supervise(child, &signals),
+            };
+            let code = waited.map_err(|errno| JoinError::Syscall {
                 call: "waitpid",
                 errno,
             })?;
@@ -292,11 +299,7 @@ fn child(
         }
     }
     if stdio.terminal {
-        // A session of its own, with the terminal as its controlling one:
-        // then Ctrl-C on it reaches this process group.
-        let _ = nix::unistd::setsid();
-        // SAFETY: TIOCSCTTY takes an int argument and touches no memory.
-        unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) };
+        crate::init::become_terminal_owner();
     }
     // As the container's init does for its command.
     // SAFETY: signal(2) with SIG_DFL only changes SIGPIPE's disposition.

@@ -20,6 +20,7 @@
 //! | [`overlay`] | an image's layers as one overlay mount, past one page of options | 4 |
 //! | [`join`] | `exec`: setns into a running container's namespaces, in order | 6 |
 //! | [`copy`] | a new volume filled from the image (`cp -a`) | 6 |
+//! | [`terminal`] | `-t`: a pseudo-terminal, raw mode, the relay | 6 |
 //!
 //! The pure parts (clone flags, the mount plan, id maps, hostname rules,
 //! fitting overlay options in a page) return data and are snapshot-tested;
@@ -48,6 +49,7 @@ pub mod report;
 pub mod resolve;
 pub mod rootfs;
 pub mod supervise;
+pub mod terminal;
 pub mod user;
 
 use thiserror::Error;
