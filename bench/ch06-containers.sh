@@ -33,7 +33,7 @@ trap cleanup EXIT
 # The demo image, for both: cratebox's own, saved and loaded into podman.
 "$bin" run --rm demo true
 "$bin" save -o "$work/demo.tar" demo
-"${podman[@]}" load -q -i "oci-archive:$work/demo.tar" >/dev/null
+"${podman[@]}" load -q -i "$work/demo.tar" >/dev/null
 "${podman[@]}" tag "$("${podman[@]}" images -q | head -1)" localhost/demo:latest
 
 mkdir -p bench/results
@@ -69,9 +69,10 @@ memory() {
     printf ' '
     awk '/^Pss:/ { printf "%d", $2 }' "/proc/$pid/smaps_rollup"
 }
-supervisor=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"]["pid"])' \
-    "$CRATEBOX_ROOT"/containers/"$("$bin" inspect bench | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')"/container.json)
-conmon=$(pgrep -f "conmon .*-n bench " | head -1)
+# The supervisor is the parent of the container's init; podman names
+# its conmon.
+supervisor=$(ps -o ppid= -p "$pid" | tr -d ' ')
+conmon=$("${podman[@]}" inspect -f '{{.State.ConmonPid}}' bench)
 read -r sup_rss sup_pss < <(memory "$supervisor")
 read -r con_rss con_pss < <(memory "$conmon")
 {
