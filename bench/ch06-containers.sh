@@ -67,7 +67,7 @@ memory() {
     local pid=$1
     awk '/^VmRSS/ { rss = $2 } END { printf "%d", rss }' "/proc/$pid/status"
     printf ' '
-    awk '/^Pss:/ { printf "%d", $2 }' "/proc/$pid/smaps_rollup"
+    awk '/^Pss:/ { printf "%d\n", $2 }' "/proc/$pid/smaps_rollup"
 }
 # The supervisor is the parent of the container's init; podman names
 # its conmon.
