@@ -646,3 +646,80 @@ fn top_and_stats_read_a_running_container() {
     assert_eq!(stopped.code, 1);
     env.finish();
 }
+
+#[test]
+fn health_checks_from_run_flags_and_from_a_dockerfile() {
+    if !require_root() {
+        return;
+    }
+    let _turn = one_at_a_time();
+    let env = TestEnv::new();
+    let status = |name: &str| inspect(&env, name)["State"]["Health"]["Status"].clone();
+    ok(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--health-cmd",
+            "test -e /tmp/ok",
+            "--health-interval",
+            "200ms",
+            "--health-retries",
+            "2",
+            "demo",
+            "sleep",
+            "1000",
+        ],
+    );
+    eventually("two failures make it unhealthy", || {
+        status("web") == "unhealthy"
+    });
+    assert!(ok(&env, &["ps"]).contains("(unhealthy)"));
+    ok(&env, &["exec", "web", "touch", "/tmp/ok"]);
+    eventually("a success makes it healthy", || status("web") == "healthy");
+    assert!(ok(&env, &["ps"]).contains("(healthy)"));
+    let log = inspect(&env, "web")["State"]["Health"]["Log"].clone();
+    let last = log.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["ExitCode"], 0, "{log}");
+    ok(&env, &["rm", "-f", "web"]);
+
+    // The Dockerfile's HEALTHCHECK, kept in the image, runs in its
+    // containers; --no-healthcheck turns it off.
+    let context = env.state_root().join("context");
+    std::fs::create_dir(&context).unwrap();
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM demo\nHEALTHCHECK --interval=200ms --retries=1 CMD [\"true\"]\n",
+    )
+    .unwrap();
+    ok(
+        &env,
+        &["build", "-q", "-t", "checked", context.to_str().unwrap()],
+    );
+    ok(
+        &env,
+        &["run", "-d", "--name", "checked", "checked", "sleep", "1000"],
+    );
+    eventually("the image's check passes", || {
+        status("checked") == "healthy"
+    });
+    ok(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "unchecked",
+            "--no-healthcheck",
+            "checked",
+            "sleep",
+            "1000",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(inspect(&env, "unchecked")["State"]["Health"].is_null());
+    ok(&env, &["rm", "-f", "checked", "unchecked"]);
+    env.finish();
+}

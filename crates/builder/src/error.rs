@@ -116,6 +116,16 @@ pub enum StepError {
     /// A RUN's command could not start (not found: 127, not executable: 126).
     #[error(transparent)]
     Run(#[from] RunError),
+    /// A HEALTHCHECK flag that does not parse.
+    #[error("HEALTHCHECK --{flag}={value}: {why}")]
+    Healthcheck {
+        /// The flag.
+        flag: &'static str,
+        /// Its value.
+        value: String,
+        /// What is expected.
+        why: &'static str,
+    },
     /// A RUN's command ran and failed.
     #[error("the command {argv} returned a non-zero code: {code}{}", why.iter().map(|line| format!(" ({line})")).collect::<String>())]
     Failed {

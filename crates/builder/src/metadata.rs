@@ -188,6 +188,50 @@ pub fn apply(
             let dir = workdir(image, dir);
             image.runtime().insert("WorkingDir".into(), json!(dir));
         }
+        // docker's `config.Healthcheck`, times in nanoseconds; NONE is a
+        // test of ["NONE"], which turns off a base image's check.
+        Instruction::Healthcheck(check) => {
+            let duration = |flag: &'static str, value: &Option<String>| -> Result<u64, StepError> {
+                match value {
+                    None => Ok(0),
+                    Some(text) => humantime::parse_duration(text)
+                        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+                        .map_err(|_| StepError::Healthcheck {
+                            flag,
+                            value: text.clone(),
+                            why: "a duration such as 30s, 500ms or 1m30s",
+                        }),
+                }
+            };
+            let retries = match &check.retries {
+                None => 0,
+                Some(text) => text.parse::<u32>().map_err(|_| StepError::Healthcheck {
+                    flag: "retries",
+                    value: text.clone(),
+                    why: "a number of failures",
+                })?,
+            };
+            let test = match &check.test {
+                None => json!(["NONE"]),
+                Some(cratebox_dockerfile::Form::Exec(argv)) => {
+                    let mut test = vec!["CMD".to_string()];
+                    test.extend(argv.iter().cloned());
+                    json!(test)
+                }
+                Some(cratebox_dockerfile::Form::Shell(line)) => json!(["CMD-SHELL", line]),
+            };
+            image.runtime().insert(
+                "Healthcheck".into(),
+                json!({
+                    "Test": test,
+                    "Interval": duration("interval", &check.interval)?,
+                    "Timeout": duration("timeout", &check.timeout)?,
+                    "StartPeriod": duration("start-period", &check.start_period)?,
+                    "StartInterval": duration("start-interval", &check.start_interval)?,
+                    "Retries": retries,
+                }),
+            );
+        }
         // A trigger is kept as written, unexpanded: it is read and run by
         // the build that uses this image in its FROM, with that build's
         // variables.
@@ -277,6 +321,13 @@ ONBUILD COPY . /src
 ARG P=99999
 EXPOSE $P
 "#
+        ));
+    }
+
+    #[test]
+    fn healthchecks_go_in_the_config_as_docker_keeps_them() {
+        insta::assert_snapshot!(walk(
+            "FROM scratch\nHEALTHCHECK --interval=5s --timeout=3s --retries=2 CMD test -e /ok\nHEALTHCHECK CMD [\"/bin/check\", \"--quiet\"]\nHEALTHCHECK NONE\n"
         ));
     }
 

@@ -36,6 +36,24 @@ pub fn render(instruction: &Instruction) -> String {
         Instruction::Shell(argv) => format!("SHELL {}", json(argv)),
         // The trigger's text as written, which is what the image keeps.
         Instruction::Onbuild(trigger) => format!("ONBUILD {}", trigger.text),
+        Instruction::Healthcheck(check) => {
+            let mut text = String::from("HEALTHCHECK");
+            for (flag, value) in [
+                ("interval", &check.interval),
+                ("timeout", &check.timeout),
+                ("start-period", &check.start_period),
+                ("start-interval", &check.start_interval),
+                ("retries", &check.retries),
+            ] {
+                if let Some(value) = value {
+                    text.push_str(&format!(" --{flag}={value}"));
+                }
+            }
+            match &check.test {
+                Some(form) => format!("{text} CMD {}", form_text(form)),
+                None => format!("{text} NONE"),
+            }
+        }
     }
 }
 

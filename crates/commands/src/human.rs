@@ -60,10 +60,17 @@ pub fn status_text(record: &Record, now: SystemTime) -> String {
             _ if state.init.is_none() && state.started_at.is_some() => {
                 format!("Restarting ({})", exit_code_text(record))
             }
-            Some(started) => match since(started, now) {
-                Some(up) => format!("Up {}", human_duration(up)),
-                None => "Up".to_string(),
-            },
+            Some(started) => {
+                let up = match since(started, now) {
+                    Some(up) => format!("Up {}", human_duration(up)),
+                    None => "Up".to_string(),
+                };
+                match state.health.as_ref().map(|h| h.status.as_str()) {
+                    Some("starting") => format!("{up} (health: starting)"),
+                    Some(status) => format!("{up} ({status})"),
+                    None => up,
+                }
+            }
             None => "Up".to_string(),
         },
         Status::Exited { code } => {

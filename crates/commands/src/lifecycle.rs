@@ -475,6 +475,7 @@ pub fn container_json(engine: &Engine, record: &Record) -> serde_json::Value {
             "ExitCode": exit_code,
             "Error": state.error.clone().unwrap_or_default(),
             "StartedAt": state.started_at.clone().unwrap_or_else(|| zero_time.clone()),
+            "Health": state.health,
             "FinishedAt": state.finished_at.clone().unwrap_or(zero_time),
         },
         "Image": record.image_digest,
@@ -491,6 +492,7 @@ pub fn container_json(engine: &Engine, record: &Record) -> serde_json::Value {
             "WorkingDir": spec.working_dir.clone().unwrap_or_default(),
             "OpenStdin": spec.open_stdin,
             "StopSignal": spec.stop_signal,
+            "Healthcheck": spec.health,
         },
         "HostConfig": {
             "AutoRemove": spec.auto_remove,

@@ -22,7 +22,7 @@ use cratebox_runtime::attach::{attach_client, socket_path, Ending};
 use cratebox_runtime::containers::{random_id, Record, RestartPolicy, Spec};
 use cratebox_runtime::engine::Engine;
 use cratebox_runtime::exec::ExecRequest;
-use cratebox_runtime::lifecycle::CreateRequest;
+use cratebox_runtime::lifecycle::{CreateRequest, HealthFlags};
 use cratebox_runtime::supervisor::{supervise, Echo, Ready};
 use cratebox_runtime::volumes::{parse_mount, parse_tmpfs, parse_volume};
 use cratebox_runtime::EngineError;
@@ -84,6 +84,24 @@ pub struct CreateArgs {
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
+    /// A health check to run in the container (through /bin/sh -c)
+    #[arg(long, value_name = "COMMAND")]
+    pub health_cmd: Option<String>,
+    /// Time between health checks, e.g. 30s, 500ms
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub health_interval: Option<Duration>,
+    /// How long one health check may take
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub health_timeout: Option<Duration>,
+    /// Failures in this time after the start do not count
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub health_start_period: Option<Duration>,
+    /// Failures in a row that make the container unhealthy
+    #[arg(long, value_name = "N")]
+    pub health_retries: Option<u32>,
+    /// No health check, whatever the image says
+    #[arg(long)]
+    pub no_healthcheck: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
     /// The image, e.g. demo or myimage:v1
@@ -210,6 +228,11 @@ pub struct SuperviseArgs {
     pub ready_fd: i32,
 }
 
+/// A duration as docker writes one: `30s`, `500ms`, `1m30s`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e}: use e.g. 30s, 500ms or 1m30s"))
+}
+
 /// `--restart no|on-failure[:N]|always`.
 pub fn parse_restart(text: &str) -> Result<RestartPolicy, String> {
     match text.split_once(':') {
@@ -287,6 +310,14 @@ impl CreateArgs {
             working_dir: self.workdir.clone(),
             user: self.user.clone(),
             hostname: self.hostname.clone(),
+            health: HealthFlags {
+                cmd: self.health_cmd.clone(),
+                interval: self.health_interval,
+                timeout: self.health_timeout,
+                start_period: self.health_start_period,
+                retries: self.health_retries,
+                none: self.no_healthcheck,
+            },
             spec: Spec {
                 user_namespace: self.userns,
                 limits: self.limits.limits()?,

@@ -86,10 +86,32 @@ pub enum Instruction {
     Shell(Vec<String>),
     /// The signal that asks the container to stop (default SIGTERM).
     StopSignal(String),
+    /// How to tell that a container of the image works; see [`Healthcheck`].
+    Healthcheck(Healthcheck),
     /// An instruction kept in the image for a later build: `ONBUILD COPY .
     /// /app` in a base image runs `COPY . /app` right after the `FROM` of
     /// every Dockerfile that builds on it. See [`Trigger`].
     Onbuild(Trigger),
+}
+
+/// `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D]
+/// [--start-interval=D] [--retries=N] CMD command`, or `HEALTHCHECK NONE`
+/// (no check, not even a base image's). The durations and the count are
+/// kept as written; the builder reads them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Healthcheck {
+    /// The command; `None` for `NONE`.
+    pub test: Option<Form>,
+    /// `--interval`.
+    pub interval: Option<String>,
+    /// `--timeout`.
+    pub timeout: Option<String>,
+    /// `--start-period`.
+    pub start_period: Option<String>,
+    /// `--start-interval`.
+    pub start_interval: Option<String>,
+    /// `--retries`.
+    pub retries: Option<String>,
 }
 
 /// What `ONBUILD` keeps: the trigger as text and as the instruction it is.

@@ -8,7 +8,7 @@
 //! Nothing here expands variables: that is the builder's job, since it
 //! alone knows their values.
 
-use crate::ast::{Arg, Files, Form, From, Instruction, Trigger};
+use crate::ast::{Arg, Files, Form, From, Healthcheck, Instruction, Trigger};
 use crate::error::{ParseError, ParseErrorKind as Kind};
 use crate::lexer::{LogicalLine, DEFAULT_ESCAPE};
 use crate::port::Port;
@@ -78,10 +78,21 @@ const INSTRUCTIONS: &[(&str, &[&str])] = &[
     ("SHELL", &[]),
     ("STOPSIGNAL", &[]),
     ("ONBUILD", &[]),
+    (
+        "HEALTHCHECK",
+        &[
+            "interval",
+            "timeout",
+            "start-period",
+            "start-interval",
+            "retries",
+        ],
+    ),
 ];
 
-/// Real instructions that cratebox chooses not to build.
-const UNSUPPORTED: &[&str] = &["HEALTHCHECK"];
+/// Real instructions that cratebox chooses not to build (none, since
+/// chapter 6 runs health checks).
+const UNSUPPORTED: &[&str] = &[];
 
 /// Docker's flags that cratebox chooses not to implement. They get an error
 /// of their own: "RUN does not take the flag --mount" would send the reader
@@ -166,6 +177,14 @@ pub(crate) fn parse_line(line: &LogicalLine, escape: char) -> Result<Parsed, Par
         "SHELL" => Instruction::Shell(shell(&args)?),
         "STOPSIGNAL" => Instruction::StopSignal(stop_signal(&args)?),
         "ONBUILD" => Instruction::Onbuild(onbuild(&args)?),
+        "HEALTHCHECK" => Instruction::Healthcheck(Healthcheck {
+            test: healthcheck(&args)?,
+            interval: flag("interval"),
+            timeout: flag("timeout"),
+            start_period: flag("start-period"),
+            start_interval: flag("start-interval"),
+            retries: flag("retries"),
+        }),
         _ => return Err(line.error(start, Kind::UnknownInstruction(keyword.to_string()))),
     };
     Ok(Parsed::Step(instruction))
@@ -410,6 +429,32 @@ fn stop_signal(args: &Args<'_>) -> Result<String, ParseError> {
 
 /// `ONBUILD RUN make`: the trigger is parsed now, the way the later build
 /// will parse it, and kept with its text.
+/// `HEALTHCHECK NONE` or `HEALTHCHECK CMD command` (either form).
+fn healthcheck(args: &Args<'_>) -> Result<Option<Form>, ParseError> {
+    const EXPECTED: &str =
+        "CMD and a command, or NONE, e.g. HEALTHCHECK CMD curl -f http://localhost/";
+    let word_end = args
+        .text
+        .find(char::is_whitespace)
+        .unwrap_or(args.text.len());
+    let (word, rest) = args.text.split_at(word_end);
+    match word.to_ascii_uppercase().as_str() {
+        "NONE" if rest.trim().is_empty() => Ok(None),
+        "CMD" => {
+            let rest_trimmed = rest.trim_start();
+            let command_args = Args {
+                name: args.name,
+                line: args.line,
+                text: rest_trimmed,
+                offset: args.offset + word_end + (rest.len() - rest_trimmed.len()),
+                escape: args.escape,
+            };
+            Ok(Some(command(&command_args, EmptyExec::Refused)?))
+        }
+        _ => Err(args.missing(EXPECTED)),
+    }
+}
+
 fn onbuild(args: &Args<'_>) -> Result<Trigger, ParseError> {
     if args.text.is_empty() {
         return Err(args

@@ -36,9 +36,9 @@
 //! parses to; [`parse_trigger`] reads such a text back when a later build
 //! starts `FROM` the image.
 //!
-//! What is left out on purpose: heredocs (`RUN <<EOF`), docker's newer
-//! flags (`RUN --mount`, `--network`, `COPY --link`, ...) and
-//! `HEALTHCHECK`. Each is refused with a one-line error naming it.
+//! What is left out on purpose: heredocs (`RUN <<EOF`) and docker's newer
+//! flags (`RUN --mount`, `--network`, `COPY --link`, ...). Each is refused
+//! with a one-line error naming it.
 
 pub mod ast;
 pub mod command;
@@ -50,7 +50,7 @@ mod parser;
 pub mod port;
 mod words;
 
-pub use ast::{Arg, Dockerfile, Files, Form, From, Instruction, Stage, Step, Trigger};
+pub use ast::{Arg, Dockerfile, Files, Form, From, Healthcheck, Instruction, Stage, Step, Trigger};
 pub use command::{command_line, DEFAULT_SHELL};
 pub use error::{ParseError, ParseErrorKind};
 pub use expand::{expand, ExpandError};

@@ -110,5 +110,6 @@ pub(crate) fn name_of(instruction: &Instruction) -> &'static str {
         Instruction::Shell(_) => "SHELL",
         Instruction::StopSignal(_) => "STOPSIGNAL",
         Instruction::Onbuild(_) => "ONBUILD",
+        Instruction::Healthcheck(_) => "HEALTHCHECK",
     }
 }

@@ -13,8 +13,12 @@ const CASES: &[(&str, &str)] = &[
     ("RUN before FROM", "ARG X\nRUN echo hi\nFROM alpine\n"),
     ("a misspelled instruction", "FROM alpine\n  RUNN echo hi\n"),
     (
-        "HEALTHCHECK is refused",
-        "FROM alpine\nHEALTHCHECK CMD true\n",
+        "HEALTHCHECK of an unknown kind",
+        "FROM alpine\nHEALTHCHECK CONNECT TCP 7000\n",
+    ),
+    (
+        "HEALTHCHECK CMD with nothing to run",
+        "FROM alpine\nHEALTHCHECK --interval=5s CMD\n",
     ),
     ("FROM with two words", "FROM alpine build\n"),
     ("a stage name with a slash", "FROM alpine AS my/stage\n"),
@@ -65,10 +69,6 @@ const CASES: &[(&str, &str)] = &[
     ("ONBUILD ONBUILD", "FROM alpine\nONBUILD ONBUILD RUN make\n"),
     ("ONBUILD FROM", "FROM alpine\nonbuild from scratch\n"),
     ("ONBUILD MAINTAINER", "FROM alpine\nONBUILD MAINTAINER me\n"),
-    (
-        "ONBUILD HEALTHCHECK",
-        "FROM alpine\nONBUILD HEALTHCHECK CMD true\n",
-    ),
     (
         "a bad trigger, pointed at inside the ONBUILD line",
         "FROM alpine\nONBUILD COPY \\\n    only-one\n",

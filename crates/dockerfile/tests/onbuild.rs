@@ -53,7 +53,7 @@ fn parse_trigger_refuses_what_onbuild_refuses() {
         "FROM alpine",
         "ONBUILD RUN make",
         "maintainer someone",
-        "HEALTHCHECK CMD true",
+        "HEALTHCHECK CONNECT TCP 7000",
         "RUN <<EOF",
         "RUN a\nRUN b",
         "",

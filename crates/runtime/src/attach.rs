@@ -102,8 +102,11 @@ fn through_short_path<T>(path: &Path, with: impl FnOnce(&Path) -> io::Result<T>)
         return with(path);
     };
     let dir = std::fs::File::open(dir)?;
-    let short = PathBuf::from(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&dir)))
-        .join(name);
+    let short = PathBuf::from(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&dir)
+    ))
+    .join(name);
     let result = with(&short);
     drop(dir);
     result

@@ -98,6 +98,8 @@ pub struct Spec {
     pub stop_signal: Option<String>,
     /// `-v`, `--mount`, `--tmpfs`, and the image's VOLUMEs, in order.
     pub mounts: Vec<crate::volumes::MountSpec>,
+    /// The health check: the image's HEALTHCHECK, or `--health-cmd`.
+    pub health: Option<crate::health::HealthConfig>,
 }
 
 /// `--restart no|on-failure[:N]|always`.
@@ -139,6 +141,8 @@ pub struct RunState {
     pub stopping: bool,
     /// Why the last start failed, if it did.
     pub error: Option<String>,
+    /// What the health checks of the current run found.
+    pub health: Option<crate::health::Health>,
 }
 // ANCHOR_END: spec
 

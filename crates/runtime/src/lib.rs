@@ -25,6 +25,7 @@
 //! | [`lifecycle`] | create, stop, kill, wait, rm: a container's states | 6 |
 //! | [`exec`] | a command in a running container: its namespaces, cgroup, env | 6 |
 //! | [`attach`] | `attach`: a socket per detached container, frames, Ctrl-P Ctrl-Q | 6 |
+//! | [`health`] | HEALTHCHECK: a check run through exec, healthy or not | 6 |
 //! | [`volumes`] | `-v`, `--mount`, `--tmpfs`; named and anonymous volumes | 6 |
 
 pub mod attach;
@@ -33,6 +34,7 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod exec;
+pub mod health;
 pub mod layered;
 pub mod lifecycle;
 pub mod logs;

@@ -29,8 +29,10 @@ use cratebox_sandbox::process::ProcessStamp;
 use crate::containers::{Record, Spec, Status};
 use crate::engine::{command_for, Engine};
 use crate::error::EngineError;
+use crate::health::{HealthConfig, HEALTHCHECK_FIELD};
 use crate::logs;
 use crate::volumes::{is_empty_dir, MountKind, MountSpec, VolumeError};
+use cratebox_image::new_image::NewImage;
 use cratebox_sandbox::mounts::{ExtraKind, ExtraMount};
 
 /// What `run` and `create` make a container from.
@@ -50,8 +52,57 @@ pub struct CreateRequest {
     pub user: Option<String>,
     /// `--hostname` (None: the short id, as docker does).
     pub hostname: Option<String>,
+    /// `--health-*` and `--no-healthcheck`, over the image's HEALTHCHECK.
+    pub health: HealthFlags,
     /// The rest, as kept in the record.
     pub spec: Spec,
+}
+
+/// `run`'s health flags; each given one replaces the image's value.
+#[derive(Debug, Clone, Default)]
+pub struct HealthFlags {
+    /// `--health-cmd LINE` (run through the shell).
+    pub cmd: Option<String>,
+    /// `--health-interval`.
+    pub interval: Option<std::time::Duration>,
+    /// `--health-timeout`.
+    pub timeout: Option<std::time::Duration>,
+    /// `--health-start-period`.
+    pub start_period: Option<std::time::Duration>,
+    /// `--health-retries`.
+    pub retries: Option<u32>,
+    /// `--no-healthcheck`: none, whatever the image says.
+    pub none: bool,
+}
+
+impl HealthFlags {
+    // ANCHOR: health_merge
+    /// The check to run: the image's, with the flags on top; none for
+    /// `--no-healthcheck`, an image's `HEALTHCHECK NONE`, or no test at all.
+    pub fn apply(&self, image: Option<HealthConfig>) -> Option<HealthConfig> {
+        if self.none {
+            return None;
+        }
+        let mut config = image.unwrap_or_default();
+        let ns = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        if let Some(cmd) = &self.cmd {
+            config.test = vec!["CMD-SHELL".into(), cmd.clone()];
+        }
+        if let Some(interval) = self.interval {
+            config.interval = ns(interval);
+        }
+        if let Some(timeout) = self.timeout {
+            config.timeout = ns(timeout);
+        }
+        if let Some(start_period) = self.start_period {
+            config.start_period = ns(start_period);
+        }
+        if let Some(retries) = self.retries {
+            config.retries = retries;
+        }
+        config.argv().map(|_| config)
+    }
+    // ANCHOR_END: health_merge
 }
 
 impl Engine {
@@ -95,6 +146,13 @@ impl Engine {
         spec.user = request.user.clone().or_else(|| config.user().clone());
         spec.stop_signal = config.stop_signal().clone();
         spec.mounts = self.prepare_mounts(&request.spec.mounts, config.volumes().as_deref())?;
+        // docker keeps HEALTHCHECK in the config as `Healthcheck`, a field
+        // the OCI spec does not have: read it from the config as stored.
+        let stored = NewImage::of(&self.store, &image)?;
+        let image_health = stored
+            .get(HEALTHCHECK_FIELD)
+            .and_then(|value| serde_json::from_value(value.clone()).ok());
+        spec.health = request.health.apply(image_health);
         let record = self.containers.create_with(
             request.name.as_deref(),
             &image.reference.to_string(),

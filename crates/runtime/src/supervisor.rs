@@ -25,7 +25,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -45,6 +45,7 @@ use crate::attach::{socket_path, Attachments};
 use crate::containers::{now, Record, RestartPolicy, Spec, Status};
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::health::{start_check, Check, Health, HealthConfig};
 use crate::layered::{config_on_layers, Isolation};
 use crate::logs::{LogWriter, Stream};
 use crate::{explain, start_limited, RunOutcome};
@@ -103,6 +104,7 @@ pub fn supervise(
             };
             r.state.supervisor = me.clone();
             r.state.error = None;
+            r.state.health = None;
         })?;
         if !matches!(claimed.status, Status::Running { .. }) || claimed.state.supervisor != me {
             ended = Ended {
@@ -313,11 +315,39 @@ fn run_once(
         master: master.as_ref(),
         keys: spec.open_stdin,
     };
+    // Health checks, when the image or `run` asks for them.
+    let mut publish = |health: &Health| {
+        let health = health.clone();
+        let _ = engine
+            .containers
+            .update(&record.id, move |r| r.state.health = Some(health));
+    };
+    let health = spec.health.as_ref().and_then(|config| {
+        let argv = config.argv()?;
+        Some((config, argv))
+    });
+    if health.is_some() {
+        publish(&Health::starting());
+    }
+    let now = Instant::now();
+    let health = health.map(|(config, argv)| HealthRun {
+        config: config.clone(),
+        argv,
+        spec,
+        started: now,
+        next: now + config.interval(),
+        check: None,
+        deadline: None,
+        timed_out: false,
+        health: Health::starting(),
+        publish: &mut publish,
+    });
     let code = pump(
         &running.container,
         outputs,
         terminal,
         attach.as_mut(),
+        health,
         &mut log,
         echo,
     );
@@ -337,6 +367,7 @@ fn pump(
     outputs: Vec<(OwnedFd, Stream)>,
     terminal: Terminal<'_>,
     mut attach: Option<&mut Attachments>,
+    mut health: Option<HealthRun<'_>>,
     log: &mut LogWriter,
     echo: Echo,
 ) -> i32 {
@@ -378,6 +409,10 @@ fn pump(
         if typing_now {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
+        let check_at = fds.len();
+        if let Some(check) = health.as_ref().and_then(|h| h.check.as_ref()) {
+            fds.push(PollFd::new(check.output.as_fd(), PollFlags::POLLIN));
+        }
         let attach_from = fds.len();
         if let Some(attach) = attach.as_deref() {
             fds.extend(
@@ -389,12 +424,17 @@ fn pump(
         }
         // Once init is gone, whatever is left in the pipes is there
         // already: wait a little for it, never for ever.
-        let timeout = match code {
-            None => PollTimeout::NONE,
-            Some(_) => PollTimeout::from(200u16),
+        let timeout = match (code, health.as_ref().map(HealthRun::due)) {
+            (Some(_), _) => PollTimeout::from(200u16),
+            (None, None) => PollTimeout::NONE,
+            (None, Some(due)) => {
+                let left = due.saturating_duration_since(Instant::now());
+                PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
+            }
         };
         match poll(&mut fds, timeout) {
-            Ok(0) => break,
+            Ok(0) if code.is_some() => break,
+            Ok(0) => {}
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
             Err(_) => break,
@@ -432,8 +472,12 @@ fn pump(
             if let Ok(Some(info)) = signals.read_signal() {
                 let signo = info.ssi_signo as i32;
                 if signo == libc::SIGCHLD {
-                    if let Some(ended) = reap(init) {
-                        code = Some(ended);
+                    for (pid, ended) in reap() {
+                        if pid == init {
+                            code = Some(ended);
+                        } else if let Some(health) = health.as_mut() {
+                            health.ended(pid, ended);
+                        }
                     }
                 } else if signo == libc::SIGWINCH {
                     if let Some(master) = input {
@@ -450,6 +494,14 @@ fn pump(
         }
         if let Some(attach) = attach.as_deref_mut() {
             attach.handle(&ready[attach_from..], terminal.master, terminal.keys);
+        }
+        if let Some(health) = health.as_mut() {
+            if check_at < attach_from && ready[check_at] {
+                health.read_output();
+            }
+            if code.is_none() {
+                health.tick(init);
+            }
         }
         if typing_now && ready.get(open.len() + 1) == Some(&true) {
             match (read(stdin.as_raw_fd(), &mut buffer), input) {
@@ -497,21 +549,106 @@ fn null() -> Result<OwnedFd, EngineError> {
         .into())
 }
 
-/// Reap every child that ended; the exit code of `init` if it did.
-fn reap(init: Pid) -> Option<i32> {
-    let mut code = None;
+/// Reap every child that ended: each one's pid and exit code (the init's,
+/// a health check's).
+fn reap() -> Vec<(Pid, i32)> {
+    let mut ended = Vec::new();
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(_) => return code,
-            Ok(status) if status.pid() == Some(init) => {
-                if let Some(ended) = exit_code(status) {
-                    code = Some(ended);
+            Ok(WaitStatus::StillAlive) | Err(_) => return ended,
+            Ok(status) => {
+                if let (Some(pid), Some(code)) = (status.pid(), exit_code(status)) {
+                    ended.push((pid, code));
                 }
             }
-            Ok(_) => {}
         }
     }
 }
+
+// ANCHOR: health_run
+/// The health checks of one run: when the next is due, the one under way.
+struct HealthRun<'a> {
+    config: HealthConfig,
+    argv: Vec<String>,
+    spec: &'a Spec,
+    started: Instant,
+    next: Instant,
+    check: Option<Check>,
+    deadline: Option<Instant>,
+    timed_out: bool,
+    health: Health,
+    /// Write the new state to the record.
+    publish: &'a mut dyn FnMut(&Health),
+}
+
+impl HealthRun<'_> {
+    /// When something is next to do: start a check, or give up on one.
+    fn due(&self) -> Instant {
+        match self.deadline {
+            Some(deadline) if self.check.is_some() => deadline,
+            _ => self.next,
+        }
+    }
+
+    /// Start a check when one is due; kill one that ran out of time.
+    fn tick(&mut self, init: Pid) {
+        let now = Instant::now();
+        match &self.check {
+            None if now >= self.next => match start_check(init, self.spec, self.argv.clone()) {
+                Ok(check) => {
+                    self.check = Some(check);
+                    self.deadline = Some(now + self.config.timeout());
+                    self.timed_out = false;
+                }
+                Err(_) => self.next = now + self.config.interval(),
+            },
+            Some(check) if self.deadline.is_some_and(|d| now >= d) && !self.timed_out => {
+                let _ = kill(check.pid, Signal::SIGKILL);
+                self.timed_out = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// Keep what the check prints.
+    fn read_output(&mut self) {
+        if let Some(check) = self.check.as_mut() {
+            let mut buffer = [0u8; 4096];
+            if let Ok(n) = read(check.output.as_raw_fd(), &mut buffer) {
+                check.printed.extend_from_slice(&buffer[..n]);
+            }
+        }
+    }
+
+    /// A child ended: if it was the check, take its result.
+    fn ended(&mut self, pid: Pid, code: i32) {
+        if self.check.as_ref().map(|c| c.pid) != Some(pid) {
+            return;
+        }
+        // What it printed last is in the pipe still; the pipe's writers
+        // are gone, so this read ends.
+        self.read_output();
+        let Some(check) = self.check.take() else {
+            return;
+        };
+        let mut result = check.result(code);
+        if self.timed_out {
+            result.exit_code = -1;
+            result.output = format!(
+                "Health check exceeded timeout ({}s)",
+                self.config.timeout().as_secs_f64()
+            );
+        }
+        let start_period = Duration::from_nanos(self.config.start_period);
+        let in_start_period = self.started.elapsed() < start_period;
+        self.health
+            .record(result, self.config.retries(), in_start_period);
+        (self.publish)(&self.health);
+        self.next = Instant::now() + self.config.interval();
+        self.deadline = None;
+    }
+}
+// ANCHOR_END: health_run
 
 /// Wait for init the plain way (when the loop could not be set up).
 fn container_wait(container: &Started) -> i32 {
