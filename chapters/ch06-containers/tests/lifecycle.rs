@@ -723,3 +723,97 @@ fn health_checks_from_run_flags_and_from_a_dockerfile() {
     ok(&env, &["rm", "-f", "checked", "unchecked"]);
     env.finish();
 }
+
+#[test]
+fn cp_both_ways_running_and_stopped_never_out_of_the_root() {
+    if !require_root() {
+        return;
+    }
+    let _turn = one_at_a_time();
+    let env = TestEnv::new();
+    let host = env.state_root().join("host");
+    std::fs::create_dir(&host).unwrap();
+    std::fs::write(host.join("in.txt"), "from the host\n").unwrap();
+    let at = |name: &str| host.join(name).to_str().unwrap().to_string();
+    ok(
+        &env,
+        &["run", "-d", "--name", "box", "demo", "sleep", "1000"],
+    );
+    // Into a running container, and out of it.
+    ok(&env, &["cp", &at("in.txt"), "box:/tmp/"]);
+    assert_eq!(
+        ok(&env, &["exec", "box", "cat", "/tmp/in.txt"]),
+        "from the host\n"
+    );
+    ok(
+        &env,
+        &[
+            "exec",
+            "box",
+            "sh",
+            "-c",
+            "echo inside > /marker; ln -s / /tmp/up",
+        ],
+    );
+    // /tmp/up is the container's root, not the host's.
+    ok(&env, &["cp", "box:/tmp/up/marker", &at("out.txt")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("out.txt")).unwrap(),
+        "inside\n"
+    );
+    // A stopped container: its layers, mounted for the copy only.
+    ok(&env, &["stop", "-t", "1", "box"]);
+    ok(&env, &["cp", "box:/tmp/in.txt", &at("back.txt")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("back.txt")).unwrap(),
+        "from the host\n"
+    );
+    ok(&env, &["cp", &at("in.txt"), "box:/root/copied.txt"]);
+    ok(&env, &["start", "box"]);
+    assert_eq!(
+        ok(&env, &["exec", "box", "cat", "/root/copied.txt"]),
+        "from the host\n"
+    );
+    let missing = run(&env, &["cp", "box:/no/such/file", &at("x")]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    ok(&env, &["rm", "-f", "box"]);
+    env.finish();
+}
+
+#[test]
+fn a_container_with_its_own_user_namespace_runs_detached_and_takes_exec() {
+    if !require_root() {
+        return;
+    }
+    let _turn = one_at_a_time();
+    let env = TestEnv::new();
+    ok(
+        &env,
+        &[
+            "run", "-d", "--name", "mapped", "--userns", "demo", "sleep", "1000",
+        ],
+    );
+    // exec joins the user namespace first, then becomes its root: uid 0
+    // inside, 100000 outside.
+    let inside = ok(
+        &env,
+        &[
+            "exec",
+            "mapped",
+            "sh",
+            "-c",
+            "id -u; cat /proc/self/uid_map",
+        ],
+    );
+    let mut lines = inside.lines();
+    assert_eq!(lines.next(), Some("0"), "{inside}");
+    let map: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(map[..2], ["0", "100000"], "{inside}");
+    let top = ok(&env, &["top", "mapped"]);
+    assert!(
+        top.lines().skip(1).all(|l| l.starts_with("100000 ")),
+        "{top}"
+    );
+    ok(&env, &["rm", "-f", "mapped"]);
+    env.finish();
+}

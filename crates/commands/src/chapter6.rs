@@ -39,6 +39,13 @@ pub enum LifecycleCommand {
     Logs(lifecycle::LogsArgs),
     /// Remove containers
     Rm(lifecycle::RmArgs),
+    /// Copy files between a container and the host: cp CONTAINER:PATH DEST, or cp SRC CONTAINER:PATH
+    Cp {
+        /// CONTAINER:PATH or a host path
+        from: String,
+        /// CONTAINER:PATH or a host path
+        to: String,
+    },
     /// Show a container's processes
     Top {
         /// Name or id
@@ -120,6 +127,11 @@ pub fn lifecycle_dispatch(engine: &Engine, command: LifecycleCommand) -> anyhow:
         LifecycleCommand::Logs(args) => lifecycle::logs(engine, args),
         LifecycleCommand::Rm(args) => lifecycle::rm(engine, args),
         LifecycleCommand::Top { container } => lifecycle::top(engine, &container),
+        LifecycleCommand::Cp { from, to } => {
+            use cratebox_runtime::cp::parse_end;
+            engine.copy(&parse_end(&from), &parse_end(&to))?;
+            Ok(0)
+        }
         LifecycleCommand::Stats(args) => lifecycle::stats(engine, args),
         LifecycleCommand::Rename(args) => lifecycle::rename(engine, args),
         LifecycleCommand::Inspect(args) => lifecycle::inspect(engine, args),

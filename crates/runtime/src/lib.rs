@@ -25,11 +25,13 @@
 //! | [`lifecycle`] | create, stop, kill, wait, rm: a container's states | 6 |
 //! | [`exec`] | a command in a running container: its namespaces, cgroup, env | 6 |
 //! | [`attach`] | `attach`: a socket per detached container, frames, Ctrl-P Ctrl-Q | 6 |
+//! | [`cp`] | files between a container and the host, resolved inside its root | 6 |
 //! | [`health`] | HEALTHCHECK: a check run through exec, healthy or not | 6 |
 //! | [`volumes`] | `-v`, `--mount`, `--tmpfs`; named and anonymous volumes | 6 |
 
 pub mod attach;
 pub mod containers;
+pub mod cp;
 pub mod demo;
 pub mod engine;
 pub mod error;
