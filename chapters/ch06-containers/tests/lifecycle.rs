@@ -7,33 +7,14 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use cratebox_testkit::{one_at_a_time, require_root, Outcome, TestEnv};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ch06-containers");
-
-fn run(env: &TestEnv, args: &[&str]) -> Outcome {
-    env.run(BIN, args)
-}
-
-fn ok(env: &TestEnv, args: &[&str]) -> String {
-    env.run_ok(BIN, args)
-}
-
-/// Wait until `done` holds, at most 10 s.
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::{eventually, ok, run, setup, BIN};
+use cratebox_testkit::TestEnv;
 
 /// One field of `inspect CONTAINER`, as JSON.
 fn inspect(env: &TestEnv, container: &str) -> serde_json::Value {
@@ -66,11 +47,9 @@ fn containers_dir_is_empty(root: &Path) -> bool {
 
 #[test]
 fn three_in_the_background_stopped_as_docker_stops_them() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     // sleep dies of SIGTERM (143); a shell that ignores it is killed after
     // -t (137); a shell with a trap says goodbye and exits 0.
     let plain = ok(
@@ -140,11 +119,9 @@ fn three_in_the_background_stopped_as_docker_stops_them() {
 
 #[test]
 fn logs_follow_until_the_container_ends() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     ok(
         &env,
         &[
@@ -209,11 +186,9 @@ fn logs_follow_until_the_container_ends() {
 
 #[test]
 fn exec_sees_the_container_not_the_host() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     ok(
         &env,
         &[
@@ -325,11 +300,9 @@ fn exec_sees_the_container_not_the_host() {
 
 #[test]
 fn errors_are_one_line_with_dockers_exit_codes() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     ok(
         &env,
         &["run", "-d", "--name", "web", "demo", "sleep", "1000"],
@@ -368,7 +341,14 @@ fn errors_are_one_line_with_dockers_exit_codes() {
     let ambiguous = run(&env, &["inspect", &shared]);
     assert_ne!(ambiguous.code, 0);
     assert_eq!(inspect(&env, &ids[0][..12])["Id"], ids[0].as_str());
-    ok(&env, &["rm", "-f", "web"]);
+    // rename: to a free name, not to a taken one.
+    ok(&env, &["rename", "web", "site"]);
+    assert!(ok(&env, &["ps"]).lines().any(|l| l.ends_with(" site")));
+    ok(&env, &["create", "--name", "other", "demo", "true"]);
+    let clash = run(&env, &["rename", "other", "site"]);
+    assert_eq!(clash.code, 1);
+    assert!(clash.stderr.contains("already used"), "{clash:?}");
+    ok(&env, &["rm", "-f", "site", "other"]);
     // The twelve made, and the one whose command was not found.
     let pruned = ok(&env, &["container", "prune"]);
     assert_eq!(pruned.lines().count(), 1 + 12 + 1, "{pruned}");
@@ -378,11 +358,9 @@ fn errors_are_one_line_with_dockers_exit_codes() {
 
 #[test]
 fn twenty_runs_racing_for_one_name_make_one_container() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     let children: Vec<_> = (0..20)
         .map(|_| {
             env.command(BIN)
@@ -406,11 +384,9 @@ fn twenty_runs_racing_for_one_name_make_one_container() {
 
 #[test]
 fn faults_a_killed_supervisor_a_killed_init_restarts_and_a_reboot() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     // The supervisor killed: the container goes with it (its init has
     // PDEATHSIG), ps says it exited with an unknown code, rm cleans up
     // (the cgroup included: finish checks).
@@ -510,11 +486,9 @@ fn faults_a_killed_supervisor_a_killed_init_restarts_and_a_reboot() {
 
 #[test]
 fn two_hundred_cycles_and_twenty_at_once_leave_nothing() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     for i in 0..200 {
         let name = format!("cycle{i}");
         ok(
@@ -549,11 +523,9 @@ fn two_hundred_cycles_and_twenty_at_once_leave_nothing() {
 
 #[test]
 fn the_foreground_run_logs_too_and_keeps_the_exit_code() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     let out = run(
         &env,
         &[
@@ -600,11 +572,9 @@ fn the_foreground_run_logs_too_and_keeps_the_exit_code() {
 
 #[test]
 fn top_and_stats_read_a_running_container() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     ok(
         &env,
         &[
@@ -649,11 +619,9 @@ fn top_and_stats_read_a_running_container() {
 
 #[test]
 fn health_checks_from_run_flags_and_from_a_dockerfile() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     let status = |name: &str| inspect(&env, name)["State"]["Health"]["Status"].clone();
     ok(
         &env,
@@ -726,11 +694,9 @@ fn health_checks_from_run_flags_and_from_a_dockerfile() {
 
 #[test]
 fn cp_both_ways_running_and_stopped_never_out_of_the_root() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     let host = env.state_root().join("host");
     std::fs::create_dir(&host).unwrap();
     std::fs::write(host.join("in.txt"), "from the host\n").unwrap();
@@ -782,11 +748,9 @@ fn cp_both_ways_running_and_stopped_never_out_of_the_root() {
 
 #[test]
 fn a_container_with_its_own_user_namespace_runs_detached_and_takes_exec() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     ok(
         &env,
         &[

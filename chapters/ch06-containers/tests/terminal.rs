@@ -11,11 +11,12 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use cratebox_testkit::{one_at_a_time, require_root, TestEnv};
+mod common;
+
+use common::{setup, BIN};
+use cratebox_testkit::TestEnv;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::pty::{openpty, Winsize};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ch06-containers");
 
 /// The program under test on the slave end of a terminal of 40 rows and
 /// 123 columns, as its controlling terminal; the master end is ours.
@@ -119,11 +120,9 @@ fn drive_a_shell(mut session: Session) {
 
 #[test]
 fn run_it_is_a_terminal_inside() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     drive_a_shell(Session::start(&env, &["run", "-it", "--rm", "demo", "sh"]));
     assert_eq!(env.run_ok(BIN, &["ps", "-aq"]), "", "--rm removed it");
     env.finish();
@@ -131,11 +130,9 @@ fn run_it_is_a_terminal_inside() {
 
 #[test]
 fn exec_it_is_a_terminal_inside_a_running_container() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     env.run_ok(
         BIN,
         &["run", "-d", "--name", "box", "demo", "sleep", "1000"],
@@ -151,11 +148,9 @@ fn exec_it_is_a_terminal_inside_a_running_container() {
 
 #[test]
 fn attach_joins_a_detached_terminal_and_ctrl_p_ctrl_q_leaves_it() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     env.run_ok(BIN, &["run", "-dit", "--name", "box", "demo", "sh"]);
     let mut session = Session::start(&env, &["attach", "box"]);
     session.type_in("echo hi-$((1+1))\n");

@@ -5,28 +5,19 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs;
 
+use common::{ok, run, setup};
 use cratebox_testkit::examples::workspace_root;
-use cratebox_testkit::{one_at_a_time, require_root, Outcome, TestEnv};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ch06-containers");
-
-fn run(env: &TestEnv, args: &[&str]) -> Outcome {
-    env.run(BIN, args)
-}
-
-fn ok(env: &TestEnv, args: &[&str]) -> String {
-    env.run_ok(BIN, args)
-}
+use cratebox_testkit::require_root;
 
 #[test]
 fn binds_volumes_and_tmpfs() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     let site = env.state_root().join("site");
     fs::create_dir(&site).unwrap();
     fs::write(site.join("index.html"), "from the host\n").unwrap();
@@ -149,6 +140,17 @@ fn binds_volumes_and_tmpfs() {
         "the anonymous volume {anonymous} went with rm -v"
     );
     ok(&env, &["volume", "rm", "etc"]);
+    // create, inspect, prune: an unused named volume goes only with -a.
+    assert_eq!(ok(&env, &["volume", "create", "kept"]), "kept\n");
+    let inspected: serde_json::Value =
+        serde_json::from_str(&ok(&env, &["volume", "inspect", "kept"])).unwrap();
+    let mountpoint = inspected[0]["Mountpoint"].as_str().unwrap().to_string();
+    assert!(std::path::Path::new(&mountpoint).is_dir(), "{inspected}");
+    ok(&env, &["volume", "prune"]);
+    assert_eq!(ok(&env, &["volume", "ls", "-q"]), "kept\n");
+    ok(&env, &["volume", "prune", "-a"]);
+    assert_eq!(ok(&env, &["volume", "ls", "-q"]), "");
+    assert!(!std::path::Path::new(&mountpoint).exists());
 
     // tmpfs: in memory, with the size asked for.
     let df = ok(
@@ -173,11 +175,9 @@ fn binds_volumes_and_tmpfs() {
 
 #[test]
 fn a_mount_target_never_leads_out_of_the_container() {
-    if !require_root() {
+    let Some((_turn, env)) = setup() else {
         return;
-    }
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    };
     // An image whose /link points at a host directory by absolute path:
     // inside the container that path is the container's own.
     let outside = env.state_root().join("outside");
@@ -233,8 +233,9 @@ fn the_notes_story_apt_get_in_a_running_container_then_commit() {
     let Some((image, repo)) = fixtures() else {
         return;
     };
-    let _turn = one_at_a_time();
-    let env = TestEnv::new();
+    let Some((_turn, env)) = setup() else {
+        return;
+    };
     ok(
         &env,
         &["import", image.to_str().unwrap(), "debian:bookworm"],

@@ -428,7 +428,8 @@ fn launch(engine: &Engine, record: &Record) -> anyhow::Result<()> {
     let dir = engine.containers.dir(&record.id);
     let log = File::create(dir.join("supervisor.log"))
         .with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut command = Command::new(supervisor_program()?);
+    let program = std::env::current_exe().context("cannot find this program's file")?;
+    let mut command = Command::new(program);
     command
         .arg(SUPERVISE)
         .arg(&record.id)
@@ -482,12 +483,6 @@ fn launch(engine: &Engine, record: &Record) -> anyhow::Result<()> {
     }
 }
 // ANCHOR_END: launch
-
-/// The program to start as a supervisor: this one.
-fn supervisor_program() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("cannot find this program's file")?;
-    Ok(exe)
-}
 
 /// The hidden mode: supervise the container, telling whoever started us
 /// through the ready pipe when it runs.

@@ -273,7 +273,7 @@ fn run_once(
         theirs[1].as_raw_fd(),
         theirs[2].as_raw_fd(),
     ]);
-    command_tty(&mut config, spec.tty);
+    config.command.tty = spec.tty;
     let mut log = LogWriter::open(&engine.containers.log_path(&record.id)).map_err(|source| {
         EngineError::Io {
             what: "open",
@@ -531,11 +531,6 @@ struct Terminal<'a> {
     master: Option<&'a OwnedFd>,
     /// Whether keys may reach it at all (`-i`).
     keys: bool,
-}
-
-/// Mark the command to own its terminal (`-t`).
-fn command_tty(config: &mut cratebox_sandbox::ContainerConfig, tty: bool) {
-    config.command.tty = tty;
 }
 
 /// /dev/null, open.
