@@ -94,9 +94,10 @@ pub fn supervise(
     let mut ended;
     let mut delay = Duration::from_millis(100);
     loop {
-        // Claim the container, unless a `stop` came first.
+        // Claim the container, unless a `stop` came first, or another
+        // supervisor has it (two `start`s at once).
         let claimed = engine.containers.update(id, |r| {
-            if r.state.stopping {
+            if r.state.stopping || (r.is_running() && r.state.supervisor != me) {
                 return;
             }
             r.status = Status::Running {
