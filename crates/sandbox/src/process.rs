@@ -9,8 +9,9 @@ use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
-/// True while a process with this pid exists (a zombie counts: it has not
-/// been reaped yet).
+/// True while a process with this pid runs. A zombie (ended, waiting to
+/// be reaped by whoever adopted it) does not: an owner that ended is gone,
+/// however long its reaper takes.
 ///
 /// kill(2) with no signal only checks: ESRCH means no such process, while
 /// EPERM means it exists but belongs to someone we may not signal. Looking
@@ -28,7 +29,7 @@ pub fn is_alive(pid: u32) -> bool {
         // kill(0) and kill(-1) mean process groups, not one process.
         return false;
     }
-    !matches!(kill(Pid::from_raw(raw), None), Err(Errno::ESRCH))
+    !matches!(kill(Pid::from_raw(raw), None), Err(Errno::ESRCH)) && !is_zombie(pid)
 }
 
 // ANCHOR: stamp
@@ -56,12 +57,27 @@ impl ProcessStamp {
         })
     }
 
-    /// True while this very process exists.
+    /// True while this very process runs ([`is_alive`]: a zombie does not).
     pub fn is_alive(&self) -> bool {
         is_alive(self.pid)
             && boot_id().as_deref() == Some(self.boot.as_str())
             && start_time(self.pid) == Some(self.start)
     }
+}
+
+/// Whether process `pid` has ended and waits to be reaped (state `Z`,
+/// field 3 of `/proc/PID/stat`).
+pub fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, after_name) = stat.rsplit_once(')')?;
+            after_name
+                .split_whitespace()
+                .next()
+                .map(|state| state == "Z")
+        })
+        .unwrap_or(false)
 }
 
 /// Field 22 of `/proc/PID/stat`, counted after the command name, which
@@ -103,6 +119,11 @@ mod tests {
             .spawn()
             .expect("true runs");
         let stamp = ProcessStamp::of(child.id()).expect("not reaped yet");
+        // Ended, not yet reaped: a zombie is not alive.
+        while !is_zombie(child.id()) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(!stamp.is_alive());
         child.wait().expect("true ends");
         assert!(!stamp.is_alive());
     }

@@ -113,6 +113,8 @@ pub fn run_tool(program: &Path, args: &[&str]) -> String {
 /// before anything ran.
 #[derive(Debug)]
 pub struct TestEnv {
+    /// Declared before `dir`, so it is dropped first: see [`Reaper`].
+    _reaper: Reaper,
     dir: tempfile::TempDir,
     rootfs: PathBuf,
     leaks: LeakCheck,
@@ -148,6 +150,7 @@ impl TestEnv {
         }
         .unwrap_or_else(|e| panic!("cannot build the demo image: {e}"));
         TestEnv {
+            _reaper: Reaper(dir.path().to_path_buf()),
             dir,
             rootfs,
             leaks,
@@ -238,6 +241,76 @@ impl TestEnv {
             .close()
             .unwrap_or_else(|e| panic!("cannot remove {}: {e}", path.display()));
         assert!(!path.exists(), "{} is still there", path.display());
+    }
+}
+
+/// Kills what still runs from a test's state root when the test ends
+/// without [`TestEnv::finish`] (a failed assertion panics past the test's
+/// own `rm -f`): a detached container's supervisor would otherwise run on,
+/// with its container, after the test and its temp dir are gone. Its
+/// container dies with it (its init has PDEATHSIG), and its mounts with
+/// its mount namespace.
+#[derive(Debug)]
+struct Reaper(PathBuf);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for _ in 0..100 {
+            let left = processes_rooted_in(&self.0);
+            if left.is_empty() {
+                remove_orphaned_cgroups();
+                return;
+            }
+            for pid in left {
+                if let Ok(pid) = pid.parse::<i32>() {
+                    // SAFETY: kill(2) with a pid and a signal touches no memory.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// Remove cratebox's cgroups (`cratebox/<pid>-<n>`, chapter 3) whose
+/// supervisor is gone, as the next container's start would: what a killed
+/// supervisor could not remove. Waits up to a second for the supervisors
+/// just killed to be reaped.
+fn remove_orphaned_cgroups() {
+    for _ in 0..50 {
+        let mut waiting = false;
+        let children = cratebox_cgroups()
+            .into_iter()
+            .filter(|dir| dir.ends_with("/cratebox"))
+            .flat_map(|dir| fs::read_dir(dir).into_iter().flatten().flatten())
+            .filter(|entry| entry.path().is_dir());
+        for entry in children {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .split_once('-')
+                .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            // Alive: its stat says so, and not `Z` (ended, not yet reaped).
+            let alive = fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let (_, rest) = stat.rsplit_once(')')?;
+                    rest.split_whitespace().next().map(|state| state != "Z")
+                })
+                .unwrap_or(false);
+            // Its container's processes may still be on their way out
+            // (busy): try again.
+            if alive || fs::remove_dir(&path).is_err() {
+                waiting = true;
+            }
+        }
+        if !waiting {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 
