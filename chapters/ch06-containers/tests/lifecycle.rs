@@ -570,6 +570,67 @@ fn the_foreground_run_logs_too_and_keeps_the_exit_code() {
     env.finish();
 }
 
+/// A line of /proc/PID/status, in KiB.
+fn status_kib(pid: u64, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("no {field}: {status}"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn while_it_runs_the_supervisor_is_the_small_pump() {
+    let Some((_turn, env)) = setup() else {
+        return;
+    };
+    let id = ok(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "idle",
+            "demo",
+            "sh",
+            "-c",
+            "echo up; sleep 1000",
+        ],
+    );
+    let init = inspect(&env, "idle")["State"]["Pid"].as_u64().unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{init}/stat")).unwrap();
+    let parent: u64 = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The init's parent is the supervisor, under its own name now: the
+    // full program became the pump with execve, pid and children kept.
+    let supervisor = record(&env, id.trim())["state"]["supervisor"]["pid"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(parent, supervisor);
+    let comm = std::fs::read_to_string(format!("/proc/{supervisor}/comm")).unwrap();
+    assert_eq!(comm.trim(), "cratebox-pump");
+    eventually("the pump logs", || ok(&env, &["logs", "idle"]) == "up\n");
+    // The figure the book gives: under 1 MiB resident (conmon: about 2).
+    let rss = status_kib(supervisor, "VmRSS");
+    assert!(rss < 1024, "the pump holds {rss} KiB");
+    // The end of the run brings the full program back, which records it.
+    kill(init, libc::SIGKILL);
+    eventually("exit recorded", || {
+        inspect(&env, "idle")["State"]["Status"] == "exited"
+    });
+    assert_eq!(inspect(&env, "idle")["State"]["ExitCode"], 137);
+    ok(&env, &["rm", "idle"]);
+    env.finish();
+}
+
 #[test]
 fn top_and_stats_read_a_running_container() {
     let Some((_turn, env)) = setup() else {

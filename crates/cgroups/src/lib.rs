@@ -126,8 +126,9 @@ pub enum CgroupError {
     },
 }
 
-/// A cgroup of either version.
-#[derive(Debug, Clone)]
+/// A cgroup of either version (kept in a container's record while it
+/// runs, so the supervisor can remove it after an execve).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AnyCgroup {
     /// cgroup v1: a directory per hierarchy.
     V1(V1Cgroup),

@@ -22,7 +22,7 @@ use crate::stats::Stats;
 use crate::{Cgroup, CgroupError, PARENT};
 
 /// A container's cgroups, one per v1 hierarchy it joined.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct V1Cgroup {
     /// Controller name → the container's directory in that hierarchy.
     dirs: BTreeMap<String, PathBuf>,

@@ -23,7 +23,7 @@ use crate::stats::Stats;
 use crate::{Cgroup, CgroupError, PARENT};
 
 /// A container's cgroup in the unified hierarchy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct V2Cgroup {
     path: PathBuf,
 }

@@ -72,6 +72,9 @@ pub enum LifecycleCommand {
     /// The supervisor of a detached container (started by run -d and start)
     #[command(name = run6::SUPERVISE, hide = true)]
     Supervise(run6::SuperviseArgs),
+    /// One health check of a running container (started by its pump)
+    #[command(name = run6::HEALTH, hide = true)]
+    Health(run6::HealthArgs),
 }
 
 /// Everything `cratebox` offers.
@@ -140,6 +143,7 @@ pub fn lifecycle_dispatch(engine: &Engine, command: LifecycleCommand) -> anyhow:
         },
         LifecycleCommand::Volume { command } => lifecycle::volume(engine, command),
         LifecycleCommand::Supervise(args) => run6::supervise_hidden(engine, args),
+        LifecycleCommand::Health(args) => run6::health_hidden(engine, args),
     }
 }
 // ANCHOR_END: dispatch

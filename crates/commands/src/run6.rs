@@ -23,15 +23,14 @@ use cratebox_runtime::containers::{random_id, Record, RestartPolicy, Spec};
 use cratebox_runtime::engine::Engine;
 use cratebox_runtime::exec::ExecRequest;
 use cratebox_runtime::lifecycle::{CreateRequest, HealthFlags};
-use cratebox_runtime::supervisor::{supervise, Echo, Ready};
+use cratebox_runtime::supervisor::{resume, supervise, Echo, Ready};
 use cratebox_runtime::volumes::{parse_mount, parse_tmpfs, parse_volume};
 use cratebox_runtime::EngineError;
 use nix::fcntl::OFlag;
 
 use crate::program;
 
-/// The hidden subcommand a detached container's supervisor runs as.
-pub const SUPERVISE: &str = "__supervise";
+pub use cratebox_runtime::supervisor::{HEALTH, SUPERVISE};
 
 /// `create`'s and `run`'s options: what the container is.
 #[derive(Debug, Args)]
@@ -218,14 +217,25 @@ pub fn attach(engine: &Engine, container: &str) -> anyhow::Result<i32> {
 }
 // ANCHOR_END: attach
 
-/// The hidden `__supervise ID --ready-fd N`.
+/// The hidden `__supervise ID --ready-fd N`, and `__supervise ID
+/// --exited CODE` (the pump, once the container's run ended).
 #[derive(Debug, Args)]
 pub struct SuperviseArgs {
     /// The container's full id
     pub id: String,
     /// Where to write the line that says the container runs
-    #[arg(long)]
-    pub ready_fd: i32,
+    #[arg(long, conflicts_with = "exited")]
+    pub ready_fd: Option<i32>,
+    /// The run ended with this code: record it and go on
+    #[arg(long, allow_negative_numbers = true)]
+    pub exited: Option<i32>,
+}
+
+/// The hidden `__health ID`: one health check.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The container's full id
+    pub id: String,
 }
 
 /// A duration as docker writes one: `30s`, `500ms`, `1m30s`.
@@ -487,9 +497,12 @@ fn launch(engine: &Engine, record: &Record) -> anyhow::Result<()> {
 /// The hidden mode: supervise the container, telling whoever started us
 /// through the ready pipe when it runs.
 pub fn supervise_hidden(engine: &Engine, args: SuperviseArgs) -> anyhow::Result<i32> {
+    if let Some(code) = args.exited {
+        return Ok(resume(engine, &args.id, code)?.code);
+    }
     // SAFETY: the fd was left open across exec for us by `launch`, and
     // nothing else in this process uses it.
-    let mut ready_pipe = Some(unsafe { File::from_raw_fd(args.ready_fd) });
+    let mut ready_pipe = args.ready_fd.map(|fd| unsafe { File::from_raw_fd(fd) });
     let mut tell = |ready: Ready| {
         if let Some(mut pipe) = ready_pipe.take() {
             let line = match ready {
@@ -510,6 +523,12 @@ pub fn supervise_hidden(engine: &Engine, args: SuperviseArgs) -> anyhow::Result<
             Err(error.into())
         }
     }
+}
+
+/// The hidden mode the pump starts for each health check.
+pub fn health_hidden(engine: &Engine, args: HealthArgs) -> anyhow::Result<i32> {
+    cratebox_runtime::health::check_once(engine, &args.id)?;
+    Ok(0)
 }
 
 #[cfg(test)]

@@ -1,32 +1,30 @@
 //! Chapter 6: `attach`, a terminal joining a detached container later.
 //!
-//! A detached container's supervisor listens on a Unix socket beside the
-//! record, `containers/<id>/attach.sock`. `attach` connects to it: the
-//! supervisor sends it whatever the container prints from then on, and
-//! takes what it sends, in small frames:
+//! A detached container's supervisor makes a Unix socket beside the
+//! record, `containers/<id>/attach.sock`, and its pump (crates/pump)
+//! listens on it. `attach` connects to it: the pump sends it whatever the
+//! container prints from then on, and takes what it sends, in small
+//! frames (the pump's `frames` module reads them):
 //!
 //! ```text
-//! client → supervisor   b'd' LEN(u16) BYTES       keys, for the container's terminal
-//!                       b'w' ROWS(u16) COLS(u16)  the client's window size
-//! supervisor → client   the container's output, as it comes
+//! client → pump   b'd' LEN(u16) BYTES       keys, for the container's terminal
+//!                 b'w' ROWS(u16) COLS(u16)  the client's window size
+//! pump → client   the container's output, as it comes
 //! ```
 //!
 //! Ctrl-P Ctrl-Q detaches: the client stops, the container goes on. When
-//! the container ends, the supervisor closes the socket, and `attach`
+//! the container ends, the pump closes the socket, and `attach`
 //! ends with the container's exit code.
 
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
 use cratebox_sandbox::terminal::write_all;
-use nix::pty::Winsize;
 
-/// A frame of keys.
-pub const DATA: u8 = b'd';
-/// A frame with a window size.
-pub const WINDOW: u8 = b'w';
+pub use cratebox_pump::frames::{DATA, WINDOW};
+
 /// Ctrl-P then Ctrl-Q: detach, as in docker.
 pub const DETACH_KEYS: [u8; 2] = [0x10, 0x11];
 
@@ -46,44 +44,6 @@ pub fn window_frame(rows: u16, cols: u16) -> Vec<u8> {
     frame.extend_from_slice(&rows.to_be_bytes());
     frame.extend_from_slice(&cols.to_be_bytes());
     frame
-}
-
-/// What a client sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Frame {
-    /// Keys.
-    Data(Vec<u8>),
-    /// A window size: rows, columns.
-    Window(u16, u16),
-}
-
-/// Take the whole frames off the front of `buffer`; a frame cut in two
-/// stays there until the rest arrives. `None` for bytes that are no frame.
-pub fn take_frames(buffer: &mut Vec<u8>) -> Option<Vec<Frame>> {
-    let mut frames = Vec::new();
-    loop {
-        let (frame, used) = match buffer.as_slice() {
-            [DATA, a, b, rest @ ..] => {
-                let len = u16::from_be_bytes([*a, *b]) as usize;
-                if rest.len() < len {
-                    break;
-                }
-                (Frame::Data(rest[..len].to_vec()), 3 + len)
-            }
-            [WINDOW, r1, r2, c1, c2, ..] => (
-                Frame::Window(
-                    u16::from_be_bytes([*r1, *r2]),
-                    u16::from_be_bytes([*c1, *c2]),
-                ),
-                5,
-            ),
-            [DATA | WINDOW, ..] | [] => break,
-            _ => return None,
-        };
-        frames.push(frame);
-        buffer.drain(..used);
-    }
-    Some(frames)
 }
 // ANCHOR_END: frames
 
@@ -113,92 +73,14 @@ fn through_short_path<T>(path: &Path, with: impl FnOnce(&Path) -> io::Result<T>)
 }
 // ANCHOR_END: short_path
 
-/// The supervisor's side: a listener and the clients attached now.
-#[derive(Debug)]
-pub struct Attachments {
-    listener: UnixListener,
-    path: PathBuf,
-    clients: Vec<(UnixStream, Vec<u8>)>,
-}
-
-impl Attachments {
-    /// Listen at `path` (a leftover socket from a crash is replaced).
-    pub fn listen(path: &Path) -> io::Result<Attachments> {
-        let _ = std::fs::remove_file(path);
-        let listener = through_short_path(path, |short| UnixListener::bind(short))?;
-        listener.set_nonblocking(true)?;
-        Ok(Attachments {
-            listener,
-            path: path.to_path_buf(),
-            clients: Vec::new(),
-        })
-    }
-
-    /// What to poll: the listener first, then each client.
-    pub fn fds(&self) -> Vec<BorrowedFd<'_>> {
-        std::iter::once(self.listener.as_fd())
-            .chain(self.clients.iter().map(|(c, _)| c.as_fd()))
-            .collect()
-    }
-
-    /// Act on what poll found ready (`ready`, in the order of
-    /// [`Attachments::fds`]): a new client, or frames from one, applied
-    /// to the container's terminal `master` (keys only when `keys`).
-    pub fn handle(&mut self, ready: &[bool], master: Option<&OwnedFd>, keys: bool) {
-        let mut gone = Vec::new();
-        for (i, (client, pending)) in self.clients.iter_mut().enumerate() {
-            if !ready.get(i + 1).copied().unwrap_or(false) {
-                continue;
-            }
-            let mut chunk = [0u8; 4096];
-            let frames = match client.read(&mut chunk) {
-                Ok(0) | Err(_) => None,
-                Ok(n) => {
-                    pending.extend_from_slice(&chunk[..n]);
-                    take_frames(pending)
-                }
-            };
-            let Some(frames) = frames else {
-                gone.push(i);
-                continue;
-            };
-            for frame in frames {
-                match (frame, master) {
-                    (Frame::Data(bytes), Some(master)) if keys => write_all(master.as_fd(), &bytes),
-                    (Frame::Window(rows, cols), Some(master)) => {
-                        let size = Winsize {
-                            ws_row: rows,
-                            ws_col: cols,
-                            ws_xpixel: 0,
-                            ws_ypixel: 0,
-                        };
-                        cratebox_sandbox::terminal::set_window_size(master.as_fd(), &size);
-                    }
-                    _ => {}
-                }
-            }
-        }
-        for i in gone.into_iter().rev() {
-            self.clients.remove(i);
-        }
-        if ready.first().copied().unwrap_or(false) {
-            while let Ok((client, _)) = self.listener.accept() {
-                self.clients.push((client, Vec::new()));
-            }
-        }
-    }
-
-    /// Send output to every client; one that cannot take it is dropped.
-    pub fn broadcast(&mut self, data: &[u8]) {
-        self.clients
-            .retain_mut(|(client, _)| client.write_all(data).is_ok());
-    }
-}
-
-impl Drop for Attachments {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
+/// Listen at `path` (a leftover socket from a crash is replaced), not
+/// blocking: the pump accepts whoever is waiting, then goes back to its
+/// loop.
+pub fn listen(path: &Path) -> io::Result<UnixListener> {
+    let _ = std::fs::remove_file(path);
+    let listener = through_short_path(path, |short| UnixListener::bind(short))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 /// How an `attach` session ended.
@@ -298,25 +180,22 @@ mod tests {
 
     #[test]
     fn frames_survive_being_cut_anywhere() {
+        use cratebox_pump::frames::{Event, FrameReader};
         let mut stream = data_frame(b"ls -l\r");
         stream.extend(window_frame(40, 123));
         stream.extend(data_frame(b"exit\r"));
         for cut in 0..stream.len() {
-            let mut buffer = stream[..cut].to_vec();
-            let mut frames = take_frames(&mut buffer).expect("frames");
-            buffer.extend_from_slice(&stream[cut..]);
-            frames.extend(take_frames(&mut buffer).expect("frames"));
-            assert!(buffer.is_empty(), "cut at {cut}");
-            assert_eq!(
-                frames,
-                [
-                    Frame::Data(b"ls -l\r".to_vec()),
-                    Frame::Window(40, 123),
-                    Frame::Data(b"exit\r".to_vec())
-                ],
-                "cut at {cut}"
-            );
+            let mut reader = FrameReader::default();
+            let (mut keys, mut windows) = (Vec::new(), Vec::new());
+            for part in [&stream[..cut], &stream[cut..]] {
+                let fed = reader.feed(part, &mut |event| match event {
+                    Event::Keys(bytes) => keys.extend_from_slice(bytes),
+                    Event::Window(rows, cols) => windows.push((rows, cols)),
+                });
+                assert!(fed.is_ok(), "cut at {cut}");
+            }
+            assert_eq!(keys, b"ls -l\rexit\r", "cut at {cut}");
+            assert_eq!(windows, [(40, 123)], "cut at {cut}");
         }
-        assert_eq!(take_frames(&mut b"x".to_vec()), None);
     }
 }

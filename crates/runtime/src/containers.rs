@@ -143,6 +143,9 @@ pub struct RunState {
     pub error: Option<String>,
     /// What the health checks of the current run found.
     pub health: Option<crate::health::Health>,
+    /// The cgroup of the current run, for the supervisor to read and
+    /// remove when it ends.
+    pub cgroup: Option<cratebox_cgroups::AnyCgroup>,
 }
 // ANCHOR_END: spec
 

@@ -3,24 +3,32 @@
 //!
 //! A running process is not a working service: a web server can hang with
 //! its process alive. The image (a Dockerfile's `HEALTHCHECK`) or `run
-//! --health-cmd` names a check; the supervisor runs it every interval, and
+//! --health-cmd` names a check; every interval, the supervisor's pump (or
+//! a foreground `run`) starts `cratebox __health ID`, which runs it, and
 //! the container is `healthy` after a success, `unhealthy` after
 //! `retries` failures in a row (failures during the start period do not
 //! count), `starting` before either. `ps` shows it, `inspect` keeps the
 //! last five results.
 
 use std::fs::File;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::time::Duration;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::unistd::{fork, pipe2, ForkResult, Pid};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::waitpid;
+use nix::unistd::{fork, pipe2, read, ForkResult, Pid};
 use serde::{Deserialize, Serialize};
 
+use cratebox_sandbox::exit::exit_code;
 use cratebox_sandbox::join::{exec_in, ExecStdio};
 use cratebox_sandbox::ContainerCommand;
 
 use crate::containers::Spec;
+use crate::engine::Engine;
+use crate::error::EngineError;
 
 /// Where docker keeps an image's HEALTHCHECK: `config.Healthcheck`.
 pub const HEALTHCHECK_FIELD: &str = "Healthcheck";
@@ -211,7 +219,95 @@ pub fn start_check(init: Pid, spec: &Spec, argv: Vec<String>) -> std::io::Result
 }
 // ANCHOR_END: start_check
 
+// ANCHOR: check_once
+/// One health check of container `id`, its result recorded: what
+/// `cratebox __health ID` does whenever the pump's timer says a check is
+/// due (podman runs `podman healthcheck run` from a systemd timer).
+pub fn check_once(engine: &Engine, id: &str) -> Result<(), EngineError> {
+    let record = engine.containers.get(id)?;
+    let (Some(spec), Some(init)) = (&record.spec, &record.state.init) else {
+        return Ok(());
+    };
+    let (Some(config), true) = (&spec.health, record.is_running()) else {
+        return Ok(());
+    };
+    let Some(argv) = config.argv() else {
+        return Ok(());
+    };
+    let pid = Pid::from_raw(i32::try_from(init.pid).unwrap_or(0));
+    let mut check = start_check(pid, spec, argv).map_err(|source| EngineError::Io {
+        what: "start",
+        path: "a health check".into(),
+        source,
+    })?;
+    let deadline = Instant::now() + config.timeout();
+    let timed_out = !check.read_until(deadline);
+    if timed_out {
+        let _ = kill(check.pid, Signal::SIGKILL);
+    }
+    let code = loop {
+        match waitpid(check.pid, None) {
+            Err(Errno::EINTR) => continue,
+            Ok(status) => break exit_code(status).unwrap_or(-1),
+            Err(_) => break -1,
+        }
+    };
+    let mut result = check.result(code);
+    if timed_out {
+        result.exit_code = -1;
+        result.output = format!(
+            "Health check exceeded timeout ({}s)",
+            config.timeout().as_secs_f64()
+        );
+    }
+    let since_start = record
+        .state
+        .started_at
+        .as_deref()
+        .and_then(|at| humantime::parse_rfc3339(at).ok())
+        .and_then(|at| at.elapsed().ok())
+        .unwrap_or_default();
+    let in_start_period = since_start < Duration::from_nanos(config.start_period);
+    let retries = config.retries();
+    engine.containers.update(id, |r| {
+        // Only for the run it checked: not after a restart.
+        if r.state.init == record.state.init {
+            r.state.health.get_or_insert_with(Health::starting).record(
+                result.clone(),
+                retries,
+                in_start_period,
+            );
+        }
+    })?;
+    Ok(())
+}
+// ANCHOR_END: check_once
+
 impl Check {
+    /// Keep what it prints until its output ends (true) or `deadline`
+    /// passes (false).
+    pub fn read_until(&mut self, deadline: Instant) -> bool {
+        let mut buffer = [0u8; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+            let mut fds = [PollFd::new(self.output.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, timeout) {
+                Ok(0) => return false,
+                Err(Errno::EINTR) => continue,
+                Err(_) => return true,
+                Ok(_) => {}
+            }
+            match read(self.output.as_raw_fd(), &mut buffer) {
+                Ok(0) | Err(_) => return true,
+                Ok(n) if self.printed.len() < KEPT_OUTPUT => {
+                    self.printed.extend_from_slice(&buffer[..n])
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+
     /// Its result, given how it ended.
     pub fn result(self, exit_code: i32) -> CheckResult {
         let mut output = self.printed;

@@ -40,6 +40,7 @@ pub mod health;
 pub mod layered;
 pub mod lifecycle;
 pub mod logs;
+pub mod pump;
 pub mod supervisor;
 pub mod volumes;
 
@@ -126,6 +127,16 @@ impl ContainerCgroup {
     /// What the container used so far.
     pub fn stats(&self) -> Stats {
         self.0.stats()
+    }
+
+    /// The cgroup itself.
+    pub fn cgroup(&self) -> &AnyCgroup {
+        &self.0
+    }
+
+    /// Take over a container's cgroup again (after an execve).
+    pub fn adopt(cgroup: AnyCgroup) -> ContainerCgroup {
+        ContainerCgroup(cgroup)
     }
 
     /// Read what was used, then remove the cgroup.

@@ -16,10 +16,10 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use cratebox_pump::log::Splitter;
 use serde::{Deserialize, Serialize};
 
-/// The longest piece one object holds, as in docker: 16 KiB.
-pub const MAX_LINE: usize = 16 * 1024;
+pub use cratebox_pump::log::MAX_LINE;
 
 /// Which of the container's outputs a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,16 +52,16 @@ pub struct Entry {
     pub time: String,
 }
 
-/// One line of the log file for `piece` of `stream`, read at `time`.
-/// Bytes that are not UTF-8 become U+FFFD, as in docker's JSON.
+/// One line of the log file for `piece` of `stream`, read at `time`,
+/// without its newline. Bytes that are not UTF-8 become U+FFFD, as in
+/// docker's JSON. (The pump's `log` module writes it, for both.)
 pub fn encode(stream: Stream, piece: &[u8], time: &str) -> String {
-    let entry = Entry {
-        log: String::from_utf8_lossy(piece).into_owned(),
-        stream: stream.name().to_string(),
-        time: time.to_string(),
-    };
-    // A struct of three strings always serializes.
-    serde_json::to_string(&entry).unwrap_or_default()
+    let mut line = Vec::new();
+    cratebox_pump::log::encode(stream.name(), piece, time.as_bytes(), &mut |bytes| {
+        line.extend_from_slice(bytes)
+    });
+    line.pop();
+    String::from_utf8_lossy(&line).into_owned()
 }
 // ANCHOR_END: entry
 
@@ -69,16 +69,13 @@ pub fn encode(stream: Stream, piece: &[u8], time: &str) -> String {
 /// pieces of [`MAX_LINE`] bytes of a line that goes on. What is left (the
 /// start of a line) stays in `pending` for the next read.
 pub fn split_pieces(pending: &mut Vec<u8>, data: &[u8]) -> Vec<Vec<u8>> {
-    pending.extend_from_slice(data);
+    let mut splitter = Splitter::default();
     let mut pieces = Vec::new();
-    loop {
-        let cut = match pending.iter().position(|&b| b == b'\n') {
-            Some(newline) if newline < MAX_LINE => newline + 1,
-            _ if pending.len() >= MAX_LINE => MAX_LINE,
-            _ => break,
-        };
-        pieces.push(pending.drain(..cut).collect());
-    }
+    // What is pending is shorter than a piece: it comes back as it was.
+    splitter.feed(pending, &mut |piece| pieces.push(piece.to_vec()));
+    splitter.feed(data, &mut |piece| pieces.push(piece.to_vec()));
+    pending.clear();
+    splitter.finish(&mut |rest| pending.extend_from_slice(rest));
     pieces
 }
 
@@ -87,6 +84,12 @@ pub fn split_pieces(pending: &mut Vec<u8>, data: &[u8]) -> Vec<Vec<u8>> {
 pub struct LogWriter {
     file: File,
     pending: [Vec<u8>; 2],
+}
+
+impl std::os::fd::AsFd for LogWriter {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.file.as_fd()
+    }
 }
 
 impl LogWriter {

@@ -13,27 +13,34 @@
 //! cratebox run -d ──► supervisor (setsid, its own session)
 //!      ▲  prints        │ pipes for stdout, stderr
 //!      │  the id        │ start_limited (chapters 2–4) ──► init ──► command
-//!      └── "ok" ────────┤ record: Running, pids, StartedAt
-//!                       │ poll: pipes → <id>-json.log; signals → init
-//!                       │ init ends: exit code, OOM, FinishedAt
+//!      └── "ok" ────────┤ record: Running, pids, cgroup, StartedAt
+//!                       │ execve ──► cratebox-pump (crates/pump): pipes →
+//!                       │   <id>-json.log, signals → init, attach, health timer
+//!                       │ init ends: execve ──► cratebox __supervise ID --exited CODE
+//!                       │ record: exit code, OOM, FinishedAt; cgroup removed
 //!                       ▼ --restart? run again : --rm? remove : exit
 //! ```
 //!
-//! A foreground `run` does the same work in the program itself, and also
-//! copies the output to its own stdout and stderr.
+//! While the container runs, its supervisor *is* the pump, a program of a
+//! few kilobytes: the full `cratebox` is only there to start and to end.
+//! A foreground `run` does the pump's work in the program itself, and
+//! also copies the output to its own stdout and stderr.
 
+use std::ffi::{CString, OsString};
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
+use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::{pipe2, read, Pid};
+use nix::unistd::{execve, pipe2, read, Pid};
 
 use cratebox_sandbox::exit::exit_code;
 use cratebox_sandbox::process::ProcessStamp;
@@ -41,14 +48,15 @@ use cratebox_sandbox::supervise::block;
 use cratebox_sandbox::terminal::{copy_window_size, open_pty, relay_signals, write_all, RawMode};
 use cratebox_sandbox::{ContainerCommand, Started, UserNamespace};
 
-use crate::attach::{socket_path, Attachments};
+use crate::attach::{listen, socket_path};
 use crate::containers::{now, Record, RestartPolicy, Spec, Status};
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::health::{start_check, Check, Health, HealthConfig};
+use crate::health::{Health, HealthConfig};
 use crate::layered::{config_on_layers, Isolation};
 use crate::logs::{LogWriter, Stream};
-use crate::{explain, start_limited, RunOutcome};
+use crate::{explain, start_limited, ContainerCgroup, RunOutcome, Running};
+use cratebox_cgroups::Stats;
 
 /// Where the container's output goes besides its log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,15 +80,38 @@ pub struct Ended {
     pub notes: Vec<String>,
 }
 
+/// The hidden subcommand that runs a container's supervisor.
+pub const SUPERVISE: &str = "__supervise";
+/// The hidden subcommand that runs one health check.
+pub const HEALTH: &str = "__health";
+
 // ANCHOR: supervise
 /// Supervise container `id` until it ends for good: run it, and again as
 /// its `--restart` policy says; then remove it if it was made with `--rm`.
 /// `ready` is called once, when the first run has started or failed to.
+/// A detached run (`Echo::LogOnly`) hands over to the pump and does not
+/// return here: [`resume`] takes over when the run ended.
 pub fn supervise(
     engine: &Engine,
     id: &str,
     echo: Echo,
+    ready: impl FnMut(Ready),
+) -> Result<Ended, EngineError> {
+    supervise_from(engine, id, echo, ready, None)
+}
+
+/// Go on supervising container `id` after the pump saw its run end with
+/// `code`: record it, clean up, restart or remove.
+pub fn resume(engine: &Engine, id: &str, code: i32) -> Result<Ended, EngineError> {
+    supervise_from(engine, id, Echo::LogOnly, |_| {}, Some(code))
+}
+
+fn supervise_from(
+    engine: &Engine,
+    id: &str,
+    echo: Echo,
     mut ready: impl FnMut(Ready),
+    mut resumed: Option<i32>,
 ) -> Result<Ended, EngineError> {
     let record = engine.containers.get(id)?;
     let spec = record
@@ -92,29 +123,35 @@ pub fn supervise(
     let lowers = engine.lowers_of(&record)?;
     let me = ProcessStamp::of(std::process::id());
     let mut ended;
-    let mut delay = Duration::from_millis(100);
     loop {
-        // Claim the container, unless a `stop` came first, or another
-        // supervisor has it (two `start`s at once).
-        let claimed = engine.containers.update(id, |r| {
-            if r.state.stopping || (r.is_running() && r.state.supervisor != me) {
-                return;
+        let outcome = match resumed.take() {
+            Some(code) => run_ended(engine, id, code),
+            None => {
+                // Claim the container, unless a `stop` came first, or
+                // another supervisor has it (two `start`s at once).
+                let claimed = engine.containers.update(id, |r| {
+                    if r.state.stopping || (r.is_running() && r.state.supervisor != me) {
+                        return;
+                    }
+                    r.status = Status::Running {
+                        pid: std::process::id(),
+                    };
+                    r.state.supervisor = me.clone();
+                    r.state.error = None;
+                    r.state.health = None;
+                })?;
+                if !matches!(claimed.status, Status::Running { .. })
+                    || claimed.state.supervisor != me
+                {
+                    ended = Ended {
+                        code: exit_of(&claimed),
+                        notes: Vec::new(),
+                    };
+                    break;
+                }
+                run_once(engine, &claimed, &spec, &lowers, echo, &mut ready)
             }
-            r.status = Status::Running {
-                pid: std::process::id(),
-            };
-            r.state.supervisor = me.clone();
-            r.state.error = None;
-            r.state.health = None;
-        })?;
-        if !matches!(claimed.status, Status::Running { .. }) || claimed.state.supervisor != me {
-            ended = Ended {
-                code: exit_of(&claimed),
-                notes: Vec::new(),
-            };
-            break;
-        }
-        let outcome = run_once(engine, &claimed, &spec, &lowers, echo, &mut ready);
+        };
         let (code, oom, error, notes) = match outcome {
             Ok(outcome) => (
                 outcome.code,
@@ -133,6 +170,7 @@ pub fn supervise(
         let record = engine.containers.update(id, |r| {
             r.status = Status::Exited { code };
             r.state.init = None;
+            r.state.cgroup = None;
             r.state.finished_at = Some(now());
             r.state.oom_killed = oom;
             r.state.error = error.clone();
@@ -141,11 +179,10 @@ pub fn supervise(
         if !started || !restarts(&spec.restart, code, &record) {
             break;
         }
-        engine
+        let record = engine
             .containers
             .update(id, |r| r.state.restart_count += 1)?;
-        std::thread::sleep(delay);
-        delay = (delay * 2).min(Duration::from_secs(10));
+        std::thread::sleep(backoff(record.state.restart_count));
     }
     // ANCHOR_END: supervise
     let record = engine.containers.update(id, |r| {
@@ -161,6 +198,25 @@ pub fn supervise(
         engine.remove(&record, false, true)?;
     }
     Ok(ended)
+}
+
+/// How long to wait before restart number `count` (from 1): 100 ms,
+/// doubled each time, at most 10 s, as docker.
+fn backoff(count: u32) -> Duration {
+    let doublings = count.saturating_sub(1).min(7);
+    (Duration::from_millis(100) * 2u32.pow(doublings)).min(Duration::from_secs(10))
+}
+
+/// A run the pump saw end with `code`: read what its cgroup counted,
+/// remove the cgroup and the attach socket.
+fn run_ended(engine: &Engine, id: &str, code: i32) -> Result<RunOutcome, EngineError> {
+    let record = engine.containers.get(id)?;
+    let _ = std::fs::remove_file(socket_path(&engine.containers.dir(id)));
+    let stats = match record.state.cgroup {
+        Some(cgroup) => ContainerCgroup::adopt(cgroup).finish()?,
+        None => Stats::default(),
+    };
+    Ok(RunOutcome { code, stats })
 }
 
 /// The code a record says its container exited with (-1: unknown).
@@ -297,8 +353,30 @@ fn run_once(
     engine.containers.update(&record.id, |r| {
         r.state.init = u32::try_from(init.as_raw()).ok().and_then(ProcessStamp::of);
         r.state.started_at = Some(now());
+        r.state.cgroup = Some(running.cgroup.cgroup().clone());
+        if spec.health.as_ref().and_then(HealthConfig::argv).is_some() {
+            r.state.health = Some(Health::starting());
+        }
     })?;
     ready(Ok(()));
+    let health = spec
+        .health
+        .as_ref()
+        .filter(|config| config.argv().is_some())
+        .map(HealthConfig::interval);
+    if echo == Echo::LogOnly {
+        // Becomes the pump; comes back only if that failed.
+        let error = hand_over(
+            engine,
+            record,
+            &running,
+            &outputs,
+            master.as_ref(),
+            health,
+            &log,
+        );
+        eprintln!("cratebox: {error}; pumping the output here instead");
+    }
     // Our keys go to the container's terminal (-it in the foreground),
     // through our own terminal in raw mode.
     let input = match (&master, echo, spec.open_stdin) {
@@ -306,73 +384,111 @@ fn run_once(
         _ => None,
     };
     let raw = input.and_then(|_| RawMode::enter());
-    // Detached, `attach` may join later, through a socket.
-    let mut attach = match echo {
-        Echo::LogOnly => Attachments::listen(&socket_path(&engine.containers.dir(&record.id))).ok(),
-        Echo::Terminal => None,
-    };
-    let terminal = Terminal {
-        typing: input,
-        master: master.as_ref(),
-        keys: spec.open_stdin,
-    };
-    // Health checks, when the image or `run` asks for them.
-    let mut publish = |health: &Health| {
-        let health = health.clone();
-        let _ = engine
-            .containers
-            .update(&record.id, move |r| r.state.health = Some(health));
-    };
-    let health = spec.health.as_ref().and_then(|config| {
-        let argv = config.argv()?;
-        Some((config, argv))
-    });
-    if health.is_some() {
-        publish(&Health::starting());
-    }
-    let now = Instant::now();
-    let health = health.map(|(config, argv)| HealthRun {
-        config: config.clone(),
-        argv,
-        spec,
-        started: now,
-        next: now + config.interval(),
+    let health = health.map(|every| HealthTimer {
+        every,
+        next: Instant::now() + every,
         check: None,
-        deadline: None,
-        timed_out: false,
-        health: Health::starting(),
-        publish: &mut publish,
+        command: health_command(engine, &record.id),
     });
-    let code = pump(
-        &running.container,
-        outputs,
-        terminal,
-        attach.as_mut(),
-        health,
-        &mut log,
-        echo,
-    );
-    drop(attach);
+    let code = pump(&running.container, outputs, input, health, &mut log, echo);
     drop(raw);
     let stats = running.cgroup.finish()?;
     Ok(RunOutcome { code, stats })
 }
 
+// ANCHOR: hand_over
+/// Become the pump (crates/pump) for a detached container: execve keeps
+/// our pid, so the container's init stays our child, and every descriptor
+/// not marked close-on-exec, so the pump gets the pipes, the log and the
+/// attach socket by number. The signals stay blocked across execve, so a
+/// SIGCHLD that comes meanwhile waits for the pump's signalfd. Returns
+/// only on failure.
+fn hand_over(
+    engine: &Engine,
+    record: &Record,
+    running: &Running,
+    outputs: &[(OwnedFd, Stream)],
+    master: Option<&OwnedFd>,
+    health: Option<Duration>,
+    log: &LogWriter,
+) -> std::io::Error {
+    let attempt = || -> std::io::Result<std::convert::Infallible> {
+        let pump = crate::pump::install(engine.state_root())?;
+        let this = std::env::current_exe()?;
+        let attach = listen(&socket_path(&engine.containers.dir(&record.id)))?;
+        let mut words: Vec<OsString> = vec!["cratebox-pump".into()];
+        let mut pass = |option: &str, fd: BorrowedFd<'_>| -> std::io::Result<()> {
+            fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty()))?;
+            words.extend([option.into(), fd.as_raw_fd().to_string().into()]);
+            Ok(())
+        };
+        pass("--log", log.as_fd())?;
+        pass("--attach", attach.as_fd())?;
+        match master {
+            Some(master) => pass("--terminal", master.as_fd())?,
+            None => {
+                for (fd, stream) in outputs {
+                    pass(&format!("--{}", stream.name()), fd.as_fd())?;
+                }
+            }
+        }
+        words.extend(["--init".into(), running.container.pid().to_string().into()]);
+        if record.spec.as_ref().is_some_and(|spec| spec.open_stdin) {
+            words.push("--keys".into());
+        }
+        if let Some(every) = health {
+            words.extend(["--health".into(), every.as_nanos().to_string().into()]);
+            words.extend(["--check".into(), this.clone().into(), HEALTH.into()]);
+            words.extend([record.id.clone().into(), "--".into()]);
+        }
+        words.extend(["--then".into(), this.into(), SUPERVISE.into()]);
+        words.push(record.id.clone().into());
+        let c = |text: OsString| CString::new(text.into_vec()).map_err(std::io::Error::other);
+        let argv = words.into_iter().map(c).collect::<Result<Vec<_>, _>>()?;
+        let env = std::env::vars_os()
+            .map(|(name, value)| {
+                let mut pair = name;
+                pair.push("=");
+                pair.push(value);
+                c(pair)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let path = c(pump.into_os_string())?;
+        Ok(execve(&path, &argv, &env)?)
+    };
+    match attempt() {
+        Ok(never) => match never {},
+        Err(error) => error,
+    }
+}
+// ANCHOR_END: hand_over
+
+/// The command that runs one health check of container `id`.
+fn health_command(engine: &Engine, id: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap_or_else(|_| "cratebox".into()));
+    command
+        .arg(HEALTH)
+        .arg(id)
+        .env("CRATEBOX_ROOT", engine.state_root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
 // ANCHOR: pump
-/// The supervisor's loop: copy the container's output into its log (and
-/// to our own stdout and stderr when echoing), pass signals we get on to
-/// its init, and return its exit code once it has ended and its output
-/// is all read.
+/// The loop of a foreground run (the pump's, in this program): copy the
+/// container's output into its log and to our own stdout and stderr, our
+/// keys to its terminal, signals we get on to its init; start its health
+/// checks; return its exit code once it has ended and its output is read.
 fn pump(
     container: &Started,
     outputs: Vec<(OwnedFd, Stream)>,
-    terminal: Terminal<'_>,
-    mut attach: Option<&mut Attachments>,
-    mut health: Option<HealthRun<'_>>,
+    input: Option<&OwnedFd>,
+    mut health: Option<HealthTimer>,
     log: &mut LogWriter,
     echo: Echo,
 ) -> i32 {
-    let input = terminal.typing;
     let init = container.pid();
     // The signals are blocked (spawn did that before clone; SIGWINCH, a
     // resized terminal, here): a signalfd turns them into something
@@ -410,22 +526,9 @@ fn pump(
         if typing_now {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
-        let check_at = fds.len();
-        if let Some(check) = health.as_ref().and_then(|h| h.check.as_ref()) {
-            fds.push(PollFd::new(check.output.as_fd(), PollFlags::POLLIN));
-        }
-        let attach_from = fds.len();
-        if let Some(attach) = attach.as_deref() {
-            fds.extend(
-                attach
-                    .fds()
-                    .into_iter()
-                    .map(|fd| PollFd::new(fd, PollFlags::POLLIN)),
-            );
-        }
         // Once init is gone, whatever is left in the pipes is there
         // already: wait a little for it, never for ever.
-        let timeout = match (code, health.as_ref().map(HealthRun::due)) {
+        let timeout = match (code, health.as_ref().and_then(HealthTimer::due)) {
             (Some(_), _) => PollTimeout::from(200u16),
             (None, None) => PollTimeout::NONE,
             (None, Some(due)) => {
@@ -435,7 +538,6 @@ fn pump(
         };
         match poll(&mut fds, timeout) {
             Ok(0) if code.is_some() => break,
-            Ok(0) => {}
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
             Err(_) => break,
@@ -463,9 +565,6 @@ fn pump(
                     if echo == Echo::Terminal {
                         copy_out(stream, &buffer[..n]);
                     }
-                    if let Some(attach) = attach.as_deref_mut() {
-                        attach.broadcast(&buffer[..n]);
-                    }
                 }
             }
         }
@@ -477,7 +576,7 @@ fn pump(
                         if pid == init {
                             code = Some(ended);
                         } else if let Some(health) = health.as_mut() {
-                            health.ended(pid, ended);
+                            health.ended(pid);
                         }
                     }
                 } else if signo == libc::SIGWINCH {
@@ -493,16 +592,8 @@ fn pump(
                 }
             }
         }
-        if let Some(attach) = attach.as_deref_mut() {
-            attach.handle(&ready[attach_from..], terminal.master, terminal.keys);
-        }
-        if let Some(health) = health.as_mut() {
-            if check_at < attach_from && ready[check_at] {
-                health.read_output();
-            }
-            if code.is_none() {
-                health.tick(init);
-            }
+        if let (Some(health), None) = (health.as_mut(), code) {
+            health.tick();
         }
         if typing_now && ready.get(open.len() + 1) == Some(&true) {
             match (read(stdin.as_raw_fd(), &mut buffer), input) {
@@ -516,23 +607,17 @@ fn pump(
             let _ = log.finish(*stream);
         }
     }
+    if let Some(check) = health.and_then(|h| h.check) {
+        // A check still under way ends with its container.
+        let _ = kill(check, Signal::SIGKILL);
+        let _ = waitpid(check, None);
+    }
     match code {
         Some(code) => code,
         None => container_wait(container),
     }
 }
 // ANCHOR_END: pump
-
-/// The container's terminal, when it has one (`-t`).
-#[derive(Debug, Clone, Copy)]
-struct Terminal<'a> {
-    /// Where our own keys go (`run -it` in the foreground).
-    typing: Option<&'a OwnedFd>,
-    /// The terminal's master end, for `attach`'s keys and window size.
-    master: Option<&'a OwnedFd>,
-    /// Whether keys may reach it at all (`-i`).
-    keys: bool,
-}
 
 /// /dev/null, open.
 fn null() -> Result<OwnedFd, EngineError> {
@@ -561,90 +646,40 @@ fn reap() -> Vec<(Pid, i32)> {
     }
 }
 
-// ANCHOR: health_run
-/// The health checks of one run: when the next is due, the one under way.
-struct HealthRun<'a> {
-    config: HealthConfig,
-    argv: Vec<String>,
-    spec: &'a Spec,
-    started: Instant,
+/// The health checks of a foreground run: every `every`, one `cratebox
+/// __health ID` (the pump does the same for a detached one).
+struct HealthTimer {
+    every: Duration,
     next: Instant,
-    check: Option<Check>,
-    deadline: Option<Instant>,
-    timed_out: bool,
-    health: Health,
-    /// Write the new state to the record.
-    publish: &'a mut dyn FnMut(&Health),
+    check: Option<Pid>,
+    command: Command,
 }
 
-impl HealthRun<'_> {
-    /// When something is next to do: start a check, or give up on one.
-    fn due(&self) -> Instant {
-        match self.deadline {
-            Some(deadline) if self.check.is_some() => deadline,
-            _ => self.next,
-        }
+impl HealthTimer {
+    /// When the next check is due (none while one runs).
+    fn due(&self) -> Option<Instant> {
+        self.check.is_none().then_some(self.next)
     }
 
-    /// Start a check when one is due; kill one that ran out of time.
-    fn tick(&mut self, init: Pid) {
-        let now = Instant::now();
-        match &self.check {
-            None if now >= self.next => match start_check(init, self.spec, self.argv.clone()) {
-                Ok(check) => {
-                    self.check = Some(check);
-                    self.deadline = Some(now + self.config.timeout());
-                    self.timed_out = false;
-                }
-                Err(_) => self.next = now + self.config.interval(),
-            },
-            Some(check) if self.deadline.is_some_and(|d| now >= d) && !self.timed_out => {
-                let _ = kill(check.pid, Signal::SIGKILL);
-                self.timed_out = true;
-            }
-            _ => {}
-        }
-    }
-
-    /// Keep what the check prints.
-    fn read_output(&mut self) {
-        if let Some(check) = self.check.as_mut() {
-            let mut buffer = [0u8; 4096];
-            if let Ok(n) = read(check.output.as_raw_fd(), &mut buffer) {
-                check.printed.extend_from_slice(&buffer[..n]);
-            }
-        }
-    }
-
-    /// A child ended: if it was the check, take its result.
-    fn ended(&mut self, pid: Pid, code: i32) {
-        if self.check.as_ref().map(|c| c.pid) != Some(pid) {
+    /// Start a check when one is due.
+    fn tick(&mut self) {
+        if self.check.is_some() || Instant::now() < self.next {
             return;
         }
-        // What it printed last is in the pipe still; the pipe's writers
-        // are gone, so this read ends.
-        self.read_output();
-        let Some(check) = self.check.take() else {
-            return;
-        };
-        let mut result = check.result(code);
-        if self.timed_out {
-            result.exit_code = -1;
-            result.output = format!(
-                "Health check exceeded timeout ({}s)",
-                self.config.timeout().as_secs_f64()
-            );
+        match self.command.spawn() {
+            Ok(child) => self.check = i32::try_from(child.id()).ok().map(Pid::from_raw),
+            Err(_) => self.next = Instant::now() + self.every,
         }
-        let start_period = Duration::from_nanos(self.config.start_period);
-        let in_start_period = self.started.elapsed() < start_period;
-        self.health
-            .record(result, self.config.retries(), in_start_period);
-        (self.publish)(&self.health);
-        self.next = Instant::now() + self.config.interval();
-        self.deadline = None;
+    }
+
+    /// A child ended: if it was the check, the next is due an interval on.
+    fn ended(&mut self, pid: Pid) {
+        if self.check == Some(pid) {
+            self.check = None;
+            self.next = Instant::now() + self.every;
+        }
     }
 }
-// ANCHOR_END: health_run
 
 /// Wait for init the plain way (when the loop could not be set up).
 fn container_wait(container: &Started) -> i32 {
