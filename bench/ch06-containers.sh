@@ -78,7 +78,7 @@ read -r con_rss con_pss < <(memory "$conmon")
 {
     echo "| supervisor of one idle container | RSS | PSS |"
     echo "|---|---:|---:|"
-    echo "| cratebox (\`__supervise\`) | $((sup_rss)) KiB | $((sup_pss)) KiB |"
+    echo "| cratebox (its supervisor while the container runs: \`cratebox-pump\`) | $((sup_rss)) KiB | $((sup_pss)) KiB |"
     echo "| podman's conmon $(conmon --version 2>/dev/null | awk 'NR==1 { print $3 }') | $((con_rss)) KiB | $((con_pss)) KiB |"
     echo
     echo "Read from /proc/PID/status and /proc/PID/smaps_rollup; Linux $(uname -r), $(uname -m)."

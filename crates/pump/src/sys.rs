@@ -34,6 +34,7 @@ const PPOLL: usize = 271;
 const ACCEPT4: usize = 288;
 const SIGNALFD4: usize = 289;
 
+// ANCHOR: syscall
 /// # Safety
 /// The arguments must be what system call `number` expects; pointers
 /// among them must be valid for what the kernel reads or writes.
@@ -62,6 +63,8 @@ unsafe fn syscall6(number: usize, args: [usize; 6]) -> Result<usize, Errno> {
         Ok(ret as usize)
     }
 }
+
+// ANCHOR_END: syscall
 
 /// read(2).
 pub fn read(fd: i32, buffer: &mut [u8]) -> Result<usize, Errno> {

@@ -36,6 +36,7 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod exec;
+pub mod foreground;
 pub mod health;
 pub mod layered;
 pub mod lifecycle;

@@ -19,6 +19,7 @@
 //! | [`process`] | whether a process still exists | 3 |
 //! | [`overlay`] | an image's layers as one overlay mount, past one page of options | 4 |
 //! | [`join`] | `exec`: setns into a running container's namespaces, in order | 6 |
+//! | [`extra_mount`] | what `-v`, `--mount` and `--tmpfs` add to the plan | 6 |
 //! | [`copy`] | a new volume filled from the image (`cp -a`) | 6 |
 //! | [`terminal`] | `-t`: a pseudo-terminal, raw mode, the relay | 6 |
 //!
@@ -35,6 +36,7 @@ pub mod copy;
 pub mod devices;
 pub mod exec;
 pub mod exit;
+pub mod extra_mount;
 pub mod hostname;
 pub mod idmap;
 pub mod init;

@@ -17,6 +17,7 @@ use nix::unistd::{chdir, pivot_root};
 use thiserror::Error;
 
 use crate::devices::{DEVICES, DEV_SYMLINKS};
+pub use crate::extra_mount::{ExtraKind, ExtraMount};
 use crate::mount_point::{MountPointError, MountPoints};
 use crate::overlay::{mount_overlay, OverlayError};
 
@@ -115,36 +116,6 @@ pub struct PlanOptions {
     pub overlay: Option<String>,
     /// Volumes, bind mounts and tmpfs mounts (chapter 6), in order.
     pub mounts: Vec<ExtraMount>,
-}
-
-/// A mount the user asked for (`-v`, `--mount`, `--tmpfs`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtraMount {
-    /// Where, inside the container.
-    pub target: String,
-    /// What.
-    pub kind: ExtraKind,
-    /// Read-only.
-    pub readonly: bool,
-}
-
-/// What an [`ExtraMount`] shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExtraKind {
-    /// A host path: a bind mount. `file` when it is not a directory.
-    Bind {
-        /// The host path.
-        source: PathBuf,
-        /// It is a file, not a directory.
-        file: bool,
-        /// It is a volume just made, to be filled from the image first.
-        fill: bool,
-    },
-    /// A tmpfs with these options.
-    Tmpfs {
-        /// `size=...,mode=...`.
-        options: String,
-    },
 }
 
 // ANCHOR: mount_plan
