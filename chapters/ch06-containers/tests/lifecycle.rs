@@ -632,6 +632,37 @@ fn while_it_runs_the_supervisor_is_the_small_pump() {
 }
 
 #[test]
+fn attach_feeds_the_stdin_of_a_container_run_with_i_alone() {
+    use std::io::Write;
+    let Some((_turn, env)) = setup() else {
+        return;
+    };
+    // -i without -t: the container's stdin is a pipe the pump holds.
+    ok(&env, &["run", "-di", "--name", "reader", "demo", "cat"]);
+    let mut client = std::process::Command::new(BIN)
+        .args(["attach", "reader"])
+        .env("CRATEBOX_ROOT", env.state_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut keys = client.stdin.take().unwrap();
+    // The client may not be connected yet: say it until cat has heard.
+    eventually("cat echoes what attach sent", || {
+        let _ = keys.write_all(b"hello\n");
+        std::thread::sleep(Duration::from_millis(50));
+        ok(&env, &["logs", "reader"]).contains("hello\n")
+    });
+    client.kill().unwrap();
+    client.wait().unwrap();
+    // Without -i, keys go nowhere: cat reads /dev/null and ends at once.
+    ok(&env, &["run", "-d", "--name", "deaf", "demo", "cat"]);
+    assert_eq!(ok(&env, &["wait", "deaf"]).trim(), "0");
+    ok(&env, &["rm", "-f", "reader", "deaf"]);
+    env.finish();
+}
+
+#[test]
 fn top_and_stats_read_a_running_container() {
     let Some((_turn, env)) = setup() else {
         return;

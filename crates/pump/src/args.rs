@@ -2,7 +2,7 @@
 //! the stack: every option is a number, except the two commands at the end.
 //!
 //! ```text
-//! cratebox-pump --init PID --log FD (--stdout FD --stderr FD | --terminal FD [--keys])
+//! cratebox-pump --init PID --log FD (--stdout FD --stderr FD [--stdin FD] | --terminal FD) [--keys]
 //!               [--attach FD] [--health NANOS --check PROGRAM ARG... --]
 //!               --then PROGRAM ARG...
 //! ```
@@ -55,7 +55,9 @@ pub struct Args {
     pub stderr: i32,
     /// The master end of the container's terminal (-1: none).
     pub terminal: i32,
-    /// Whether keys from `attach` may reach the terminal (`-i`).
+    /// The write end of the container's stdin, without a terminal (-1: none).
+    pub stdin: i32,
+    /// Whether keys from `attach` may reach the container (`-i`).
     pub keys: bool,
     /// The listening attach socket (-1: none).
     pub attach: i32,
@@ -116,6 +118,7 @@ pub unsafe fn parse(argv: &[CStr]) -> Result<Args, Wrong> {
         stdout: -1,
         stderr: -1,
         terminal: -1,
+        stdin: -1,
         attach: -1,
         ..Args::default()
     };
@@ -137,6 +140,7 @@ pub unsafe fn parse(argv: &[CStr]) -> Result<Args, Wrong> {
             b"--stdout" => args.stdout = fd(take(&mut i)?)?,
             b"--stderr" => args.stderr = fd(take(&mut i)?)?,
             b"--terminal" => args.terminal = fd(take(&mut i)?)?,
+            b"--stdin" => args.stdin = fd(take(&mut i)?)?,
             b"--attach" => args.attach = fd(take(&mut i)?)?,
             b"--health" => args.health = take(&mut i)?,
             b"--keys" => args.keys = true,
@@ -213,6 +217,33 @@ mod tests {
         assert_eq!((args.stdout, args.keys, args.health), (-1, true, 1000));
         assert_eq!((args.check.len, args.then.len), (3, 3));
         assert!(args.then.words[3].is_null());
+    }
+
+    #[test]
+    fn pipes_without_a_terminal() {
+        let args = parse_words(&[
+            b"--init",
+            b"9",
+            b"--log",
+            b"3",
+            b"--stdout",
+            b"4",
+            b"--stderr",
+            b"5",
+            b"--stdin",
+            b"6",
+            b"--keys",
+            b"--then",
+            b"/bin/true",
+        ]);
+        let Ok(args) = args else {
+            panic!("refused: {args:?}");
+        };
+        assert_eq!(
+            (args.stdout, args.stderr, args.stdin, args.terminal),
+            (4, 5, 6, -1)
+        );
+        assert_eq!((args.attach, args.health, args.check.len), (-1, 0, 0));
     }
 
     #[test]

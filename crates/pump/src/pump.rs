@@ -261,12 +261,16 @@ fn serve(client: &mut Client, args: &Args, buffer: &mut [u8]) -> bool {
         Ok(n) => n,
     };
     let terminal = args.terminal;
+    // Keys go to the terminal, or else to the stdin pipe (-i alone).
+    let keys_to = if terminal >= 0 { terminal } else { args.stdin };
     let keys = args.keys;
     client
         .reader
         .feed(&buffer[..n], &mut |event| match event {
-            Event::Keys(bytes) if keys && terminal >= 0 => {
-                let _ = sys::write_all(terminal, bytes);
+            Event::Keys(bytes) if keys && keys_to >= 0 => {
+                // The pipe does not block: what its reader leaves unread
+                // past a pipe's worth is dropped, not waited for.
+                let _ = sys::write_all(keys_to, bytes);
             }
             Event::Window(rows, cols) if terminal >= 0 => {
                 sys::set_window_size(terminal, rows, cols);

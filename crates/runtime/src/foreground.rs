@@ -12,11 +12,11 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::sys::wait::waitpid;
 use nix::unistd::{read, Pid};
 
 use cratebox_sandbox::exit::exit_code;
-use cratebox_sandbox::supervise::block;
+use cratebox_sandbox::supervise::{block, reap_ended};
 use cratebox_sandbox::terminal::{copy_window_size, relay_signals, write_all};
 use cratebox_sandbox::Started;
 
@@ -133,7 +133,7 @@ pub fn pump(
             if let Ok(Some(info)) = signals.read_signal() {
                 let signo = info.ssi_signo as i32;
                 if signo == libc::SIGCHLD {
-                    for (pid, ended) in reap() {
+                    for (pid, ended) in reap_ended() {
                         if pid == init {
                             code = Some(ended);
                         } else if let Some(health) = health.as_mut() {
@@ -179,22 +179,6 @@ pub fn pump(
     }
 }
 // ANCHOR_END: pump
-
-/// Reap every child that ended: each one's pid and exit code (the init's,
-/// a health check's).
-fn reap() -> Vec<(Pid, i32)> {
-    let mut ended = Vec::new();
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(_) => return ended,
-            Ok(status) => {
-                if let (Some(pid), Some(code)) = (status.pid(), exit_code(status)) {
-                    ended.push((pid, code));
-                }
-            }
-        }
-    }
-}
 
 /// The health checks of a foreground run: every `every`, one `cratebox
 /// __health ID` (the pump does the same for a detached one).

@@ -257,24 +257,33 @@ fn run_once(
     // The container's stdio: two pipes (stdout, stderr), or with -t one
     // terminal for all three. What we read from is `outputs`; the ends
     // the container gets are `theirs`, closed here once it has them.
+    // With -i and no terminal, a detached container's stdin is a pipe,
+    // whose other end the pump keeps, for what `attach` sends.
+    let mut stdin_writer = None;
     let (outputs, theirs, master) = match spec.tty {
         false => {
             let (out_read, out_write) = pipe2(OFlag::O_CLOEXEC).map_err(io("create"))?;
             let (err_read, err_write) = pipe2(OFlag::O_CLOEXEC).map_err(io("create"))?;
             // Without -i, stdin is empty, as in docker; with -i in the
             // foreground it is ours.
-            let stdin: OwnedFd =
-                match (spec.open_stdin, echo) {
-                    (true, Echo::Terminal) => std::io::stdin()
+            let stdin: OwnedFd = match (spec.open_stdin, echo) {
+                (true, Echo::Terminal) => {
+                    std::io::stdin()
                         .as_fd()
                         .try_clone_to_owned()
                         .map_err(|source| EngineError::Io {
                             what: "use",
                             path: "stdin".into(),
                             source,
-                        })?,
-                    _ => null()?,
-                };
+                        })?
+                }
+                (true, Echo::LogOnly) => {
+                    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(io("create"))?;
+                    stdin_writer = Some(write_end);
+                    read_end
+                }
+                (false, _) => null()?,
+            };
             (
                 vec![(out_read, Stream::Stdout), (err_read, Stream::Stderr)],
                 [stdin, out_write, err_write],
@@ -363,8 +372,9 @@ fn run_once(
             engine,
             record,
             &running,
+            spec,
             &outputs,
-            master.as_ref(),
+            master.as_ref().or(stdin_writer.as_ref()),
             health,
             &log,
         );
@@ -388,15 +398,18 @@ fn run_once(
 /// Become the pump (crates/pump) for a detached container: execve keeps
 /// our pid, so the container's init stays our child, and every descriptor
 /// not marked close-on-exec, so the pump gets the pipes, the log and the
-/// attach socket by number. The signals stay blocked across execve, so a
+/// attach socket by number; `keys` is where `attach`'s keys go (the
+/// terminal's master, or the write end of the stdin pipe with `-i` and
+/// no terminal). The signals stay blocked across execve, so a
 /// SIGCHLD that comes meanwhile waits for the pump's signalfd. Returns
 /// only on failure.
 fn hand_over(
     engine: &Engine,
     record: &Record,
     running: &Running,
+    spec: &Spec,
     outputs: &[(OwnedFd, Stream)],
-    master: Option<&OwnedFd>,
+    keys: Option<&OwnedFd>,
     health: Option<Duration>,
     log: &LogWriter,
 ) -> std::io::Error {
@@ -412,16 +425,21 @@ fn hand_over(
         };
         pass("--log", log.as_fd())?;
         pass("--attach", attach.as_fd())?;
-        match master {
-            Some(master) => pass("--terminal", master.as_fd())?,
-            None => {
+        match (spec.tty, keys) {
+            (true, Some(master)) => pass("--terminal", master.as_fd())?,
+            _ => {
                 for (fd, stream) in outputs {
                     pass(&format!("--{}", stream.name()), fd.as_fd())?;
+                }
+                if let Some(stdin) = keys {
+                    // Keys nobody reads must not stall the pump.
+                    fcntl(stdin.as_raw_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+                    pass("--stdin", stdin.as_fd())?;
                 }
             }
         }
         words.extend(["--init".into(), running.container.pid().to_string().into()]);
-        if record.spec.as_ref().is_some_and(|spec| spec.open_stdin) {
+        if spec.open_stdin {
             words.push("--keys".into());
         }
         if let Some(every) = health {

@@ -95,3 +95,19 @@ fn wait_for_signal(set: &SigSet) -> Result<(i32, i32), Errno> {
         }
     }
 }
+/// Reap every child that has ended, without waiting: each one's pid and
+/// exit code. For loops that learn of endings from SIGCHLD, which says
+/// that *some* child ended, maybe several.
+pub fn reap_ended() -> Vec<(Pid, i32)> {
+    let mut ended = Vec::new();
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(_) => return ended,
+            Ok(status) => {
+                if let (Some(pid), Some(code)) = (status.pid(), exit_code(status)) {
+                    ended.push((pid, code));
+                }
+            }
+        }
+    }
+}

@@ -25,7 +25,7 @@ use nix::pty::{openpty, Winsize};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg, Termios};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::sys::wait::waitpid;
 use nix::unistd::{isatty, read, write, Pid};
 
 use crate::exit::exit_code;
@@ -206,18 +206,11 @@ pub fn relay(master: &OwnedFd, child: Pid, signals: &SigSet) -> Result<i32, Errn
 
 /// Reap what ended; `child`'s exit code if it did.
 fn reap(child: Pid) -> Option<i32> {
-    let mut code = None;
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(_) => return code,
-            Ok(status) if status.pid() == Some(child) => {
-                if let Some(ended) = exit_code(status) {
-                    code = Some(ended);
-                }
-            }
-            Ok(_) => {}
-        }
-    }
+    let ended = crate::supervise::reap_ended();
+    ended
+        .into_iter()
+        .find(|&(pid, _)| pid == child)
+        .map(|(_, code)| code)
 }
 
 /// Write all of `data`, giving up on an error (a reader gone).
