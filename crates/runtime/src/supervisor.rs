@@ -372,7 +372,6 @@ fn run_once(
             engine,
             record,
             &running,
-            spec,
             &outputs,
             master.as_ref().or(stdin_writer.as_ref()),
             health,
@@ -407,7 +406,6 @@ fn hand_over(
     engine: &Engine,
     record: &Record,
     running: &Running,
-    spec: &Spec,
     outputs: &[(OwnedFd, Stream)],
     keys: Option<&OwnedFd>,
     health: Option<Duration>,
@@ -425,7 +423,8 @@ fn hand_over(
         };
         pass("--log", log.as_fd())?;
         pass("--attach", attach.as_fd())?;
-        match (spec.tty, keys) {
+        let spec = record.spec.as_ref();
+        match (spec.is_some_and(|s| s.tty), keys) {
             (true, Some(master)) => pass("--terminal", master.as_fd())?,
             _ => {
                 for (fd, stream) in outputs {
@@ -439,7 +438,7 @@ fn hand_over(
             }
         }
         words.extend(["--init".into(), running.container.pid().to_string().into()]);
-        if spec.open_stdin {
+        if spec.is_some_and(|s| s.open_stdin) {
             words.push("--keys".into());
         }
         if let Some(every) = health {
