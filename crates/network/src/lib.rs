@@ -13,11 +13,13 @@
 //! |---|---|
 //! | [`subnet`] | a network's addresses: gateway, the next free one, a subnet that clashes with nothing |
 //! | [`ports`] | `-p` and `EXPOSE`, read as docker reads them |
+//! | [`links`] | links, addresses and routes over netlink, in any namespace |
 //! | [`rules`] | the nftables table: masquerade, published ports, localhost, hairpin, isolation |
 //!
 //! The pure parts return data and are snapshot-tested; the rest is tested
 //! by making real bridges, veths and namespaces, as root.
 
+pub mod links;
 pub mod ports;
 pub mod rules;
 pub mod subnet;

@@ -216,7 +216,10 @@ mod tests {
             parse_exposed("7000/tcp").map(|s| (s.container_port, s.protocol)),
             Some((7000, Protocol::Tcp))
         );
-        assert_eq!(parse_exposed("53/udp").map(|s| s.protocol), Some(Protocol::Udp));
+        assert_eq!(
+            parse_exposed("53/udp").map(|s| s.protocol),
+            Some(Protocol::Udp)
+        );
         assert_eq!(parse_exposed("x/tcp"), None);
         let published = Published {
             host_ip: Ipv4Addr::UNSPECIFIED,

@@ -64,7 +64,9 @@ pub fn ruleset(networks: &[NetworkRule], ports: &[PortRule]) -> String {
     }
     let _ = writeln!(s, "table ip {TABLE} {{");
     // Published ports: only for packets to one of the host's addresses.
-    s.push_str("\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+    s.push_str(
+        "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n",
+    );
     s.push_str("\t\tfib daddr type local jump published\n\t}\n");
     s.push_str("\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n");
     s.push_str("\t\tfib daddr type local jump published\n\t}\n");
@@ -84,11 +86,19 @@ pub fn ruleset(networks: &[NetworkRule], ports: &[PortRule]) -> String {
         );
     }
     s.push_str("\t}\n");
-    s.push_str("\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+    s.push_str(
+        "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n",
+    );
     for net in networks {
         let (bridge, subnet) = (&net.bridge, net.subnet);
-        let _ = writeln!(s, "\t\tip saddr {subnet} oifname != \"{bridge}\" masquerade");
-        let _ = writeln!(s, "\t\toifname \"{bridge}\" ip saddr 127.0.0.0/8 masquerade");
+        let _ = writeln!(
+            s,
+            "\t\tip saddr {subnet} oifname != \"{bridge}\" masquerade"
+        );
+        let _ = writeln!(
+            s,
+            "\t\toifname \"{bridge}\" ip saddr 127.0.0.0/8 masquerade"
+        );
         let _ = writeln!(
             s,
             "\t\toifname \"{bridge}\" ip saddr {subnet} ct status dnat masquerade"

@@ -24,7 +24,9 @@ pub struct Subnet {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SubnetError {
     /// Not `A.B.C.D/N`.
-    #[error("invalid subnet {0:?}: write it as an address and a prefix length, e.g. 172.18.0.0/16")]
+    #[error(
+        "invalid subnet {0:?}: write it as an address and a prefix length, e.g. 172.18.0.0/16"
+    )]
     Syntax(String),
     /// A prefix too long to leave room for a gateway and one container.
     #[error("subnet {0} is too small: use a prefix of /30 or shorter")]
@@ -68,7 +70,9 @@ impl Subnet {
     }
 
     fn mask(&self) -> u32 {
-        u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0)
+        u32::MAX
+            .checked_shl(32 - u32::from(self.prefix))
+            .unwrap_or(0)
     }
 
     /// The broadcast address (all host bits 1).
@@ -184,7 +188,11 @@ mod tests {
         let results: Vec<String> = cases
             .iter()
             .map(|text| match text.parse::<Subnet>() {
-                Ok(s) => format!("{text}: gateway {} broadcast {}", s.gateway(), s.broadcast()),
+                Ok(s) => format!(
+                    "{text}: gateway {} broadcast {}",
+                    s.gateway(),
+                    s.broadcast()
+                ),
                 Err(e) => format!("{text}: {e}"),
             })
             .collect();
@@ -201,7 +209,10 @@ mod tests {
             given.push(address.to_string());
         }
         // .0 the network, .1 the gateway, .7 the broadcast: five left.
-        assert_eq!(given, ["10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5", "10.1.0.6"]);
+        assert_eq!(
+            given,
+            ["10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5", "10.1.0.6"]
+        );
         used.remove(&Ipv4Addr::new(10, 1, 0, 4));
         assert_eq!(net.next_free(&used), Some(Ipv4Addr::new(10, 1, 0, 4)));
     }
