@@ -14,6 +14,7 @@
 //! | [`subnet`] | a network's addresses: gateway, the next free one, a subnet that clashes with nothing |
 //! | [`ports`] | `-p` and `EXPOSE`, read as docker reads them |
 //! | [`links`] | links, addresses and routes over netlink, in any namespace |
+//! | [`store`] | the networks and their leases on disk, under a lock |
 //! | [`rules`] | the nftables table: masquerade, published ports, localhost, hairpin, isolation |
 //!
 //! The pure parts return data and are snapshot-tested; the rest is tested
@@ -22,4 +23,5 @@
 pub mod links;
 pub mod ports;
 pub mod rules;
+pub mod store;
 pub mod subnet;
