@@ -13,6 +13,7 @@
 //! |---|---|
 //! | [`subnet`] | a network's addresses: gateway, the next free one, a subnet that clashes with nothing |
 //! | [`ports`] | `-p` and `EXPOSE`, read as docker reads them |
+//! | [`host`] | the bridge, its settings, a container plugged in, nft applied, the host's routes |
 //! | [`links`] | links, addresses and routes over netlink, in any namespace |
 //! | [`store`] | the networks and their leases on disk, under a lock |
 //! | [`rules`] | the nftables table: masquerade, published ports, localhost, hairpin, isolation |
@@ -20,6 +21,7 @@
 //! The pure parts return data and are snapshot-tested; the rest is tested
 //! by making real bridges, veths and namespaces, as root.
 
+pub mod host;
 pub mod links;
 pub mod ports;
 pub mod rules;
