@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Chapter 6's containers, side by side with podman, in hyperfine runs:
-#   run --rm:  cratebox run --rm demo true     vs podman run --rm (runc, no network)
+#   run --rm:  cratebox run --rm --network none demo true  vs podman run --rm (runc, no network)
 #   run -d:    cratebox run -d demo true, until the id is printed
 #   exec:      cratebox exec CTR true          vs nsenter -a -t PID true (the floor)
 #                                              vs podman exec CTR true
@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The demo image, for both: cratebox's own, saved and loaded into podman.
-"$bin" run --rm demo true
+"$bin" run --rm --network none demo true
 "$bin" save -o "$work/demo.tar" demo
 "${podman[@]}" load -q -i "$work/demo.tar" >/dev/null
 "${podman[@]}" tag "$("${podman[@]}" images -q | head -1)" localhost/demo:latest
@@ -42,15 +42,15 @@ runs=${RUNS:-100}
 # 1. A container that runs `true` and is removed, start to end.
 hyperfine --warmup 5 --runs "$runs" -N \
     --export-json bench/results/ch06-run.json \
-    -n "cratebox run --rm" "$bin run --rm demo true" \
-    -n "cratebox run -d (to the id)" "$bin run -d demo true" \
+    -n "cratebox run --rm" "$bin run --rm --network none demo true" \
+    -n "cratebox run -d (to the id)" "$bin run -d --network none demo true" \
     -n "podman run --rm" "${podman[*]} run --rm ${podman_run[*]} localhost/demo true"
 "$bin" container prune >/dev/null
 python3 bench/summarize.py bench/results/ch06-run.json "cratebox run --rm" > bench/results/ch06-run.md
 
 # 2. exec into a running container, against the floor: nsenter into every
 # namespace of its init, and nothing else (no cgroup, no environment).
-"$bin" run -d --name bench demo sleep 100000 >/dev/null
+"$bin" run -d --network none --name bench demo sleep 100000 >/dev/null
 pid=$("$bin" inspect bench | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["State"]["Pid"])')
 "${podman[@]}" run -d --name bench "${podman_run[@]}" localhost/demo sleep 100000 >/dev/null
 hyperfine --warmup 10 --runs "$runs" -N \

@@ -56,6 +56,27 @@ fn binds_volumes_and_tmpfs() {
         ],
     );
     assert_eq!(fs::read_to_string(site.join("new")).unwrap(), "written\n");
+    // A single file, read-only: the remount is of a file's mount point.
+    let file = format!("{}:/etc/motd:ro", site.join("index.html").display());
+    let seen = run(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "-v",
+            &file,
+            "demo",
+            "sh",
+            "-c",
+            "cat /etc/motd; echo x > /etc/motd",
+        ],
+    );
+    assert_eq!(seen.stdout, "from the host\n", "{seen:?}");
+    assert!(seen.stderr.contains("Read-only file system"), "{seen:?}");
+    assert_eq!(
+        fs::read_to_string(site.join("index.html")).unwrap(),
+        "from the host\n"
+    );
     // -v makes a missing host directory; --mount refuses it.
     let made = env.state_root().join("made/by/v");
     ok(

@@ -104,6 +104,7 @@ impl IsolationArgs {
             overlay: None,
             stdio: None,
             mounts: Vec::new(),
+            join_network: None,
         })
     }
 }

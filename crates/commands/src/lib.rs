@@ -20,6 +20,7 @@
 
 pub mod build;
 pub mod chapter6;
+pub mod chapter7;
 pub mod containers;
 pub mod human;
 pub mod images;

@@ -18,11 +18,13 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 use cratebox_cli::LimitArgs;
+use cratebox_network::ports::parse_publish;
 use cratebox_runtime::attach::{attach_client, socket_path, Ending};
 use cratebox_runtime::containers::{random_id, Record, RestartPolicy, Spec};
 use cratebox_runtime::engine::Engine;
 use cratebox_runtime::exec::ExecRequest;
 use cratebox_runtime::lifecycle::{CreateRequest, HealthFlags};
+use cratebox_runtime::net::{NetworkMode, NetworkSpec};
 use cratebox_runtime::supervisor::{resume, supervise, Echo, Ready};
 use cratebox_runtime::volumes::{parse_mount, parse_tmpfs, parse_volume};
 use cratebox_runtime::EngineError;
@@ -31,6 +33,20 @@ use nix::fcntl::OFlag;
 use crate::program;
 
 pub use cratebox_runtime::supervisor::{HEALTH, SUPERVISE};
+
+/// The network a container joins without `--network`: chapter 6's
+/// program keeps chapter 2's (only `lo`); chapter 7's and `cratebox` say
+/// `bridge`, as docker does, with [`set_default_network`].
+static DEFAULT_NETWORK: std::sync::OnceLock<NetworkMode> = std::sync::OnceLock::new();
+
+/// Set the network containers join without `--network`.
+pub fn set_default_network(mode: NetworkMode) {
+    let _ = DEFAULT_NETWORK.set(mode);
+}
+
+fn default_network() -> NetworkMode {
+    DEFAULT_NETWORK.get().cloned().unwrap_or_default()
+}
 
 /// `create`'s and `run`'s options: what the container is.
 #[derive(Debug, Args)]
@@ -101,6 +117,16 @@ pub struct CreateArgs {
     /// No health check, whatever the image says
     #[arg(long)]
     pub no_healthcheck: bool,
+    /// The network: bridge, none, host, container:NAME or a network's name
+    /// [default: bridge for chapter 7 and cratebox, none for chapter 6]
+    #[arg(long)]
+    pub network: Option<String>,
+    /// Publish a port: [IP:][HOST:]CONTAINER[/tcp|/udp], e.g. 8080:80
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish every port the image EXPOSEs, each on a free host port
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
     /// The image, e.g. demo or myimage:v1
@@ -312,8 +338,23 @@ impl CreateArgs {
         for value in &self.tmpfs {
             mounts.push(parse_tmpfs(value)?);
         }
+        let mode = match &self.network {
+            Some(name) => NetworkMode::parse(name),
+            None => default_network(),
+        };
+        let mut publish = Vec::new();
+        for value in &self.publish {
+            publish.extend(parse_publish(value)?);
+        }
+        if (!publish.is_empty() || self.publish_all) && !matches!(mode, NetworkMode::Bridge(_)) {
+            bail!(
+                "ports are published on a bridge network only, not with --network {}: use --network bridge",
+                mode.name()
+            );
+        }
         Ok(CreateRequest {
             name: self.name.clone(),
+            publish_all: self.publish_all,
             command: self.command.clone(),
             entrypoint: self.entrypoint.clone(),
             env,
@@ -336,6 +377,7 @@ impl CreateArgs {
                 restart: self.restart,
                 auto_remove: self.rm,
                 mounts,
+                network: NetworkSpec { mode, publish },
                 ..Spec::default()
             },
         })

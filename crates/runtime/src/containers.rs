@@ -100,6 +100,8 @@ pub struct Spec {
     pub mounts: Vec<crate::volumes::MountSpec>,
     /// The health check: the image's HEALTHCHECK, or `--health-cmd`.
     pub health: Option<crate::health::HealthConfig>,
+    /// `--network`, `-p` and `-P` (chapter 7).
+    pub network: crate::net::NetworkSpec,
 }
 
 /// `--restart no|on-failure[:N]|always`.
@@ -146,6 +148,8 @@ pub struct RunState {
     /// The cgroup of the current run, for the supervisor to read and
     /// remove when it ends.
     pub cgroup: Option<cratebox_cgroups::AnyCgroup>,
+    /// Its place on its network, while it runs (chapter 7).
+    pub network: Option<crate::net::Attached>,
 }
 // ANCHOR_END: spec
 

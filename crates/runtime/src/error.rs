@@ -25,6 +25,9 @@ pub enum EngineError {
     /// The container could not be run (its exit code says how).
     #[error(transparent)]
     Run(#[from] RunError),
+    /// Its network could not be set up or taken down (chapter 7).
+    #[error("{0}")]
+    Network(String),
     /// The image store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -118,6 +118,7 @@ pub fn config_on_layers(
         overlay: Some(overlay_options(&lowers, &top.upper, &top.work)),
         stdio: None,
         mounts: Vec::new(),
+        join_network: None,
     };
     Ok(config)
 }

@@ -41,6 +41,7 @@ pub mod health;
 pub mod layered;
 pub mod lifecycle;
 pub mod logs;
+pub mod net;
 pub mod pump;
 pub mod supervisor;
 pub mod volumes;
@@ -51,6 +52,7 @@ use cratebox_cgroups::{
     create, unique_name, AnyCgroup, Cgroup, CgroupError, Hierarchies, Limits, Stats,
 };
 use cratebox_sandbox::{spawn, ContainerConfig, ContainerError, Started};
+use nix::unistd::Pid;
 use thiserror::Error;
 
 /// How a container run ended.
@@ -71,6 +73,9 @@ pub enum RunError {
     /// Starting the container failed.
     #[error(transparent)]
     Container(#[from] ContainerError),
+    /// Plugging the container into its network failed (chapter 7).
+    #[error("{0}")]
+    Network(String),
     /// Preparing the directories the container needs failed.
     #[error("cannot prepare {path}: {source}")]
     Prepare {
@@ -88,7 +93,7 @@ impl RunError {
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Container(error) => error.exit_code(),
-            RunError::Cgroup(_) | RunError::Prepare { .. } => {
+            RunError::Cgroup(_) | RunError::Prepare { .. } | RunError::Network(_) => {
                 cratebox_sandbox::report::SETUP_FAILED
             }
         }
@@ -153,6 +158,18 @@ impl ContainerCgroup {
 /// let the command start. Returns once the command runs (or could not
 /// start); nothing is left behind on an error.
 pub fn start_limited(config: &ContainerConfig, limits: &Limits) -> Result<Running, RunError> {
+    start_limited_with(config, limits, |_| Ok(()))
+}
+
+/// [`start_limited`], with `between` run once the container's first
+/// process exists and is in its cgroup, before its command starts: where
+/// chapter 7 plugs it into its network. If `between` fails, the container
+/// never runs its command.
+pub fn start_limited_with(
+    config: &ContainerConfig,
+    limits: &Limits,
+    between: impl FnOnce(Pid) -> Result<(), RunError>,
+) -> Result<Running, RunError> {
     // The child sets up its mounts while we make its cgroup.
     let container = spawn(config)?;
     let cgroup = match create(&Hierarchies::detect(), &unique_name(), limits) {
@@ -166,6 +183,12 @@ pub fn start_limited(config: &ContainerConfig, limits: &Limits) -> Result<Runnin
         container.abort();
         let _ = cgroup.remove();
         return Err(error.into());
+    }
+    if let Err(error) = between(container.pid()) {
+        // The child's own failure, if it failed first, says more.
+        let reported = container.abort_reporting();
+        let _ = cgroup.remove();
+        return Err(reported.map_or(error, RunError::from));
     }
     match container.go() {
         Ok(container) => Ok(Running {

@@ -33,6 +33,7 @@ use crate::health::{HealthConfig, HEALTHCHECK_FIELD};
 use crate::logs;
 use crate::volumes::{is_empty_dir, MountKind, MountSpec, VolumeError};
 use cratebox_image::new_image::NewImage;
+use cratebox_network::ports::parse_exposed;
 use cratebox_sandbox::mounts::{ExtraKind, ExtraMount};
 
 /// What `run` and `create` make a container from.
@@ -54,6 +55,8 @@ pub struct CreateRequest {
     pub hostname: Option<String>,
     /// `--health-*` and `--no-healthcheck`, over the image's HEALTHCHECK.
     pub health: HealthFlags,
+    /// `-P`: publish every port the image EXPOSEs, each on a free port.
+    pub publish_all: bool,
     /// The rest, as kept in the record.
     pub spec: Spec,
 }
@@ -153,6 +156,17 @@ impl Engine {
             .get(HEALTHCHECK_FIELD)
             .and_then(|value| serde_json::from_value(value.clone()).ok());
         spec.health = request.health.apply(image_health);
+        if request.publish_all {
+            let exposed = config.exposed_ports().clone().unwrap_or_default();
+            for port in exposed.iter().filter_map(|p| parse_exposed(p)) {
+                let already = spec.network.publish.iter().any(|p| {
+                    p.container_port == port.container_port && p.protocol == port.protocol
+                });
+                if !already {
+                    spec.network.publish.push(port);
+                }
+            }
+        }
         let record = self.containers.create_with(
             request.name.as_deref(),
             &image.reference.to_string(),
@@ -396,6 +410,14 @@ impl Engine {
             Err(error) => return Err(error.into()),
         };
         let _ = logs::remove(&self.containers.log_path(&record.id));
+        // Chapter 7: its address goes back to its network.
+        if record
+            .spec
+            .as_ref()
+            .is_some_and(|s| matches!(s.network.mode, crate::net::NetworkMode::Bridge(_)))
+        {
+            self.network_released(&record.id)?;
+        }
         self.remove_container(&record)?;
         if anonymous_volumes {
             for mount in record.spec.iter().flat_map(|spec| &spec.mounts) {

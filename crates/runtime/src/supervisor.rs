@@ -49,7 +49,8 @@ use crate::foreground::{health_command, pump, HealthTimer};
 use crate::health::{Health, HealthConfig};
 use crate::layered::{config_on_layers, Isolation};
 use crate::logs::{LogWriter, Stream};
-use crate::{explain, start_limited, ContainerCgroup, RunOutcome, Running};
+use crate::net::NetworkMode;
+use crate::{explain, start_limited_with, ContainerCgroup, RunOutcome, Running};
 
 /// Where the container's output goes besides its log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,10 +161,17 @@ fn supervise_from(
             ),
         };
         let started = error.is_none();
+        if matches!(spec.network.mode, NetworkMode::Bridge(_)) {
+            // Its ports go, and its network's bridge if it was the last.
+            if let Err(error) = engine.network_ended(id) {
+                eprintln!("cratebox: {error}");
+            }
+        }
         let record = engine.containers.update(id, |r| {
             r.status = Status::Exited { code };
             r.state.init = None;
             r.state.cgroup = None;
+            r.state.network = None;
             r.state.finished_at = Some(now());
             r.state.oom_killed = oom;
             r.state.error = error.clone();
@@ -327,6 +335,17 @@ fn run_once(
     let top = engine.containers.dirs(&record.id);
     let mut config = config_on_layers(lowers, &top, command, &isolation)?;
     config.mounts = engine.extra_mounts(&spec.mounts);
+    // Chapter 7: an address, ports and /etc files before the spawn.
+    let network = match engine.prepare_network(record, &spec.network) {
+        Ok(network) => network,
+        Err(error) => {
+            ready(Err((error.exit_code(), error.to_string())));
+            return Err(error);
+        }
+    };
+    config.namespaces.net = network.own_namespace;
+    config.join_network = network.join.as_ref().map(|file| file.as_raw_fd());
+    config.mounts.extend(network.mounts.iter().cloned());
     config.stdio = Some([
         theirs[0].as_raw_fd(),
         theirs[1].as_raw_fd(),
@@ -340,7 +359,10 @@ fn run_once(
             source,
         }
     })?;
-    let started = start_limited(&config, &spec.limits);
+    // The veth and the rules once its first process exists.
+    let started = start_limited_with(&config, &spec.limits, |pid| {
+        engine.plug_network(record, &network, pid)
+    });
     // The container has its copies; ours must close, or the pipes never
     // reach end-of-file.
     drop(theirs);

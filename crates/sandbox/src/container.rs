@@ -69,6 +69,9 @@ pub struct ContainerConfig {
     pub stdio: Option<[RawFd; 3]>,
     /// Volumes, bind mounts and tmpfs mounts (chapter 6).
     pub mounts: Vec<crate::mounts::ExtraMount>,
+    /// Another container's network namespace to join instead of a new one
+    /// (chapter 7, `--network container:NAME`): an open `/proc/PID/ns/net`.
+    pub join_network: Option<RawFd>,
 }
 
 /// Stack for the cloned child. clone(2) without CLONE_VM gives the child a
@@ -147,6 +150,7 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
             root: &rootfs,
             plan: &plan,
             stdio: config.stdio,
+            join_network: config.join_network,
         };
         match report_write.take() {
             Some(report_write) => child(&setup, &command, &go_read, report_write) as isize,
@@ -226,6 +230,16 @@ impl Spawned {
         let _ = kill(self.pid, Signal::SIGKILL);
         let _ = waitpid(self.pid, None);
     }
+
+    /// [`Spawned::abort`], and what the child reported if its own setup
+    /// had failed meanwhile: when the caller's step failed because the
+    /// child was already gone, the child's reason is the one to tell.
+    pub fn abort_reporting(self) -> Option<ContainerError> {
+        let _ = kill(self.pid, Signal::SIGKILL);
+        let _ = waitpid(self.pid, None);
+        drop(self.go_write);
+        report::receive(self.report_read).map(ContainerError::InChild)
+    }
 }
 
 /// A container whose command runs.
@@ -272,6 +286,8 @@ enum SetupError {
     Mount(#[from] MountError),
     #[error("cannot bring up lo: {0}")]
     Loopback(Errno),
+    #[error("cannot join the other container's network namespace: {0}")]
+    JoinNetwork(Errno),
 }
 
 /// What the child needs besides the command.
@@ -283,6 +299,7 @@ struct ChildSetup<'a> {
     root: &'a Path,
     plan: &'a [crate::mounts::MountOp],
     stdio: Option<[RawFd; 3]>,
+    join_network: Option<RawFd>,
 }
 
 // ANCHOR: child
@@ -347,6 +364,14 @@ fn child(
 /// Everything between the id maps and starting the command, one step at a time.
 fn prepare(setup: &ChildSetup<'_>) -> Result<(), SetupError> {
     let root = (Uid::from_raw(0), Gid::from_raw(0));
+    // `--network container:NAME`: that container's network, not a new one
+    // (while we are still root of the host's user namespace).
+    if let Some(fd) = setup.join_network {
+        // SAFETY: the parent opened the fd for us and keeps it open until
+        // we have started; clone(2) copied it into our table.
+        let netns = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        nix::sched::setns(netns, CloneFlags::CLONE_NEWNET).map_err(SetupError::JoinNetwork)?;
+    }
     if setup.user_namespace {
         // Become root *of the new user namespace*: uid 0 here is the
         // unprivileged uid the parent mapped it to outside.
@@ -364,7 +389,9 @@ fn prepare(setup: &ChildSetup<'_>) -> Result<(), SetupError> {
     }
     umask(Mode::from_bits_truncate(0o022));
     // A new network namespace has only `lo`, and it is down.
-    bring_up_loopback().map_err(SetupError::Loopback)?;
+    if setup.join_network.is_none() {
+        bring_up_loopback().map_err(SetupError::Loopback)?;
+    }
     Ok(())
 }
 // ANCHOR_END: prepare

@@ -79,6 +79,8 @@ pub enum MountOp {
     ReadOnly {
         /// The mount point.
         target: PathBuf,
+        /// It is a file (a file's bind mount), not a directory.
+        file: bool,
     },
     /// A tmpfs with options of the user's (`--tmpfs`, chapter 6).
     Tmpfs {
@@ -235,7 +237,8 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
             }),
         }
         if extra.readonly {
-            plan.push(MountOp::ReadOnly { target });
+            let file = matches!(extra.kind, ExtraKind::Bind { file: true, .. });
+            plan.push(MountOp::ReadOnly { target, file });
         }
     }
     plan.push(MountOp::PivotRoot {
@@ -302,7 +305,7 @@ impl fmt::Display for MountOp {
             MountOp::Symlink { link, target } => {
                 write!(f, "ln -s {} {}", target.display(), link.display())
             }
-            MountOp::ReadOnly { target } => {
+            MountOp::ReadOnly { target, .. } => {
                 write!(f, "mount -o remount,bind,ro {}", target.display())
             }
             MountOp::Tmpfs { target, options } => {
@@ -423,8 +426,12 @@ pub fn perform(op: &MountOp, points: &mut MountPoints<'_>) -> Result<(), MountEr
             std::os::unix::fs::symlink(target, link).map_err(io_fail)
         }
         MountOp::Overlay { target, options } => Ok(mount_overlay(target, options)?),
-        MountOp::ReadOnly { target } => {
-            let target = points.directory(target).map_err(destination)?;
+        MountOp::ReadOnly { target, file } => {
+            let target = match file {
+                true => points.file(target),
+                false => points.directory(target),
+            }
+            .map_err(destination)?;
             mount(
                 None::<&str>,
                 &target,
@@ -569,7 +576,7 @@ mod tests {
                 MountOp::Bind { target, .. }
                 | MountOp::Filesystem { target, .. }
                 | MountOp::Tmpfs { target, .. }
-                | MountOp::ReadOnly { target } => target,
+                | MountOp::ReadOnly { target, .. } => target,
                 MountOp::Device { path, .. } => path,
                 MountOp::Symlink { link, .. } => link,
                 other => panic!("unexpected step {other}"),
