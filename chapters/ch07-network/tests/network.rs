@@ -4,133 +4,12 @@
 //! vanish with it; the real host's network is never touched, and all
 //! traffic stays between the test's own namespaces.
 
-// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+// Helpers outside test functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::process::CommandExt;
-use std::sync::MutexGuard;
-use std::time::{Duration, Instant};
+mod common;
 
-use cratebox_network::links::Netlink;
-use cratebox_testkit::{one_at_a_time, require_root, Outcome, TestEnv};
-use nix::sched::{setns, unshare, CloneFlags};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ch07-network");
-
-/// A network namespace, held open.
-fn new_netns() -> File {
-    std::thread::spawn(|| {
-        unshare(CloneFlags::CLONE_NEWNET).unwrap();
-        File::open("/proc/thread-self/ns/net").unwrap()
-    })
-    .join()
-    .unwrap()
-}
-
-/// Run `work` in a thread inside `netns`.
-fn inside<T: Send + 'static>(netns: &File, work: impl FnOnce() -> T + Send + 'static) -> T {
-    let netns = netns.try_clone().unwrap();
-    std::thread::spawn(move || {
-        setns(netns.as_fd(), CloneFlags::CLONE_NEWNET).unwrap();
-        work()
-    })
-    .join()
-    .unwrap()
-}
-
-/// The test's stand-in for the host, and a client machine wired to it.
-struct Lab {
-    host: File,
-    client: File,
-}
-
-impl Lab {
-    /// The host namespace with `lo` up and a link 10.250.0.1 — 10.250.0.2
-    /// to the client's.
-    fn new() -> Lab {
-        let (host, client) = (new_netns(), new_netns());
-        let far = client.try_clone().unwrap();
-        inside(&host, move || {
-            let mut netlink = Netlink::open().unwrap();
-            let lo = netlink.index_of("lo").unwrap().unwrap();
-            netlink.set_up(lo, None).unwrap();
-            let up = netlink.add_veth("lab0", "lab0", far.as_fd()).unwrap();
-            netlink
-                .add_address(up, Ipv4Addr::new(10, 250, 0, 1), 24)
-                .unwrap();
-            netlink.set_up(up, None).unwrap();
-            let mut other = Netlink::open_in(far.as_fd()).unwrap();
-            let index = other.index_of("lab0").unwrap().unwrap();
-            other
-                .add_address(index, Ipv4Addr::new(10, 250, 0, 2), 24)
-                .unwrap();
-            other.set_up(index, None).unwrap();
-        });
-        Lab { host, client }
-    }
-
-    /// Run the program with `args` in the host namespace.
-    fn run(&self, env: &TestEnv, args: &[&str]) -> Outcome {
-        let fd = self.host.as_raw_fd();
-        let mut command = env.command(BIN);
-        command.args(args);
-        // SAFETY: setns(2) is a system call, which is all pre_exec allows.
-        unsafe {
-            command.pre_exec(move || {
-                if libc::setns(fd, libc::CLONE_NEWNET) == 0 {
-                    Ok(())
-                } else {
-                    Err(std::io::Error::last_os_error())
-                }
-            })
-        };
-        Outcome::from(command.output().unwrap())
-    }
-
-    fn ok(&self, env: &TestEnv, args: &[&str]) -> String {
-        let out = self.run(env, args);
-        assert_eq!(out.code, 0, "{args:?}: {out:?}");
-        out.stdout
-    }
-}
-
-/// An HTTP GET from `netns`; the body, once the server answers.
-fn get(netns: &File, address: &'static str) -> String {
-    inside(netns, move || {
-        let address: SocketAddr = address.parse().unwrap();
-        let start = Instant::now();
-        loop {
-            let answer =
-                TcpStream::connect_timeout(&address, Duration::from_secs(2)).and_then(|mut s| {
-                    s.write_all(b"GET /index.html HTTP/1.0\r\n\r\n")?;
-                    let mut text = String::new();
-                    s.read_to_string(&mut text)?;
-                    Ok(text)
-                });
-            match answer {
-                Ok(text) if !text.is_empty() => {
-                    return text.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
-                }
-                _ if start.elapsed() > Duration::from_secs(10) => {
-                    panic!("no answer from {address}: {answer:?}")
-                }
-                _ => std::thread::sleep(Duration::from_millis(50)),
-            }
-        }
-    })
-}
-
-fn setup() -> Option<(MutexGuard<'static, ()>, TestEnv)> {
-    if !require_root() {
-        return None;
-    }
-    let turn = one_at_a_time();
-    Some((turn, TestEnv::new()))
-}
+use common::{get, links, ruleset, setup, tell_the_caller, Lab};
 
 #[test]
 fn a_host_port_and_a_host_directory_the_notes_promise() {
@@ -186,20 +65,202 @@ fn a_host_port_and_a_host_directory_the_notes_promise() {
     lab.ok(&env, &["rm", "-f", "web"]);
     lab.ok(&env, &["container", "prune"]);
     // With the last container, the bridge and the table are gone.
-    inside(&lab.host, || {
-        let links: Vec<String> = Netlink::open()
-            .unwrap()
-            .links()
-            .unwrap()
-            .into_iter()
-            .map(|l| l.1)
-            .collect();
-        assert_eq!(links, ["lo", "lab0"]);
-        let rules = std::process::Command::new("nft")
-            .args(["list", "ruleset"])
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&rules.stdout).trim(), "");
-    });
+    assert_eq!(links(&lab.host), ["lo", "lab0"]);
+    assert_eq!(ruleset(&lab.host), "");
+    env.finish();
+}
+
+/// Busybox from the host, for the programs the demo image leaves out
+/// (httpd, nc): `-v` it in.
+const BUSYBOX: &str = "/bin/busybox:/bin/busybox:ro";
+
+/// An HTTP GET of `host`:`port` with busybox's nc, in container `from`:
+/// the command line. (nc rather than busybox's wget, which a static
+/// busybox cannot run on a name: its C library's name lookup crashes.)
+fn fetch_in(from: &str, host: &str, port: u16) -> Vec<String> {
+    let script =
+        format!("printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3 {host} {port}");
+    ["exec", from, "sh", "-c", &script]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+#[test]
+fn user_networks_names_isolation_none_host_container_and_nat() {
+    let Some((_turn, env)) = setup() else {
+        return;
+    };
+    let lab = Lab::new();
+    lab.ok(&env, &["network", "create", "front"]);
+    lab.ok(
+        &env,
+        &["network", "create", "--subnet", "10.77.0.0/24", "back"],
+    );
+    let listing = lab.ok(&env, &["network", "ls"]);
+    assert!(
+        listing.contains("front") && listing.contains("10.77.0.0/24"),
+        "{listing}"
+    );
+    let serve =
+        "mkdir /www && echo hi from a > /www/index.html && exec busybox httpd -f -p 80 -h /www";
+    for (name, network, command) in [
+        ("a", "front", serve),
+        ("b", "front", "exec sleep 1000"),
+        ("c", "back", "exec sleep 1000"),
+    ] {
+        lab.ok(
+            &env,
+            &[
+                "run",
+                "-d",
+                "--name",
+                name,
+                "--network",
+                network,
+                "-v",
+                BUSYBOX,
+                "demo",
+                "sh",
+                "-c",
+                command,
+            ],
+        );
+    }
+    // On one user network, by name: /etc/hosts lists every container.
+    let hosts = lab.ok(&env, &["exec", "b", "cat", "/etc/hosts"]);
+    assert!(hosts.contains("\ta "), "{hosts}");
+    let fetch = fetch_in("b", "a", 80);
+    let fetch: Vec<&str> = fetch.iter().map(String::as_str).collect();
+    let mut seen = lab.run(&env, &fetch);
+    for _ in 0..50 {
+        if seen.stdout.contains("hi from a") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        seen = lab.run(&env, &fetch);
+    }
+    assert!(seen.stdout.ends_with("\r\n\r\nhi from a\n"), "{seen:?}");
+    // From another network, not even by address.
+    let inspect = lab.ok(&env, &["network", "inspect", "front"]);
+    let json: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    let a_address = json[0]["Containers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|c| c["Name"] == "a")
+        .unwrap()["IPv4Address"]
+        .as_str()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let across = fetch_in("c", &a_address, 80);
+    let across: Vec<&str> = across.iter().map(String::as_str).collect();
+    let refused = lab.run(&env, &across);
+    assert!(!refused.stdout.contains("hi from a"), "{refused:?}");
+    // Outbound NAT: a machine outside sees the host's address.
+    let listening = tell_the_caller(&lab.client, 9000);
+    let ask = fetch_in("b", "10.250.0.2", 9000);
+    let ask: Vec<&str> = ask.iter().map(String::as_str).collect();
+    let from = lab.ok(&env, &ask);
+    listening.join().unwrap();
+    assert!(from.ends_with("\r\n\r\n10.250.0.1"), "{from}");
+    // none: only lo. host: the host's links. container:a: a's address.
+    let none = lab.ok(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "demo",
+            "ip",
+            "-o",
+            "link",
+        ],
+    );
+    assert_eq!(none.lines().count(), 1, "{none}");
+    let host = lab.ok(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "demo",
+            "ip",
+            "-o",
+            "link",
+        ],
+    );
+    assert!(host.contains("lab0"), "{host}");
+    let shared = lab.ok(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "container:a",
+            "demo",
+            "ip",
+            "-o",
+            "addr",
+        ],
+    );
+    assert!(shared.contains(&format!("inet {a_address}/")), "{shared}");
+    // In use, a network stays; emptied, it goes, and so do the bridges.
+    let busy = lab.run(&env, &["network", "rm", "front"]);
+    assert_eq!(busy.code, 1, "{busy:?}");
+    lab.ok(&env, &["rm", "-f", "a", "b", "c"]);
+    lab.ok(&env, &["network", "rm", "front", "back"]);
+    assert_eq!(links(&lab.host), ["lo", "lab0"]);
+    assert_eq!(ruleset(&lab.host), "");
+    env.finish();
+}
+
+#[test]
+fn a_hundred_runs_with_published_ports_leave_nothing() {
+    let Some((_turn, env)) = setup() else {
+        return;
+    };
+    let lab = Lab::new();
+    for round in 0..100 {
+        let port = format!("{}:80", 20000 + round);
+        lab.ok(
+            &env,
+            &[
+                "run", "-d", "--name", "cycle", "-p", &port, "-P", "demo", "sleep", "100",
+            ],
+        );
+        lab.ok(&env, &["rm", "-f", "cycle"]);
+    }
+    assert_eq!(links(&lab.host), ["lo", "lab0"]);
+    assert_eq!(ruleset(&lab.host), "");
+    let leases =
+        std::fs::read_to_string(env.state_root().join("networks/bridge/leases.json")).unwrap();
+    assert_eq!(leases.trim(), "{}");
+    // A supervisor killed, then rm: nothing left either.
+    let id = lab.ok(
+        &env,
+        &[
+            "run", "-d", "--name", "orphan", "-p", "8080:80", "demo", "sleep", "100",
+        ],
+    );
+    let record = std::fs::read_to_string(
+        env.state_root()
+            .join("containers")
+            .join(id.trim())
+            .join("container.json"),
+    )
+    .unwrap();
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    let supervisor = record["state"]["supervisor"]["pid"].as_i64().unwrap();
+    // SAFETY: kill(2) with a pid and a signal number touches no memory.
+    assert_eq!(unsafe { libc::kill(supervisor as i32, libc::SIGKILL) }, 0);
+    lab.ok(&env, &["rm", "-f", "orphan"]);
+    assert_eq!(links(&lab.host), ["lo", "lab0"]);
+    assert_eq!(ruleset(&lab.host), "");
     env.finish();
 }

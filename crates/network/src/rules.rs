@@ -53,6 +53,25 @@ pub struct PortRule {
     pub container_port: u16,
 }
 
+// ANCHOR: port_line
+/// The rule that publishes one port: to the container's address and
+/// port, for packets to the host's port (on one of its addresses only,
+/// when the port was published on one).
+pub fn port_line(port: &PortRule) -> String {
+    let only = match port.host_ip {
+        Some(ip) if !ip.is_unspecified() => format!("ip daddr {ip} "),
+        _ => String::new(),
+    };
+    format!(
+        "{only}{} dport {} dnat to {}:{}",
+        port.protocol.name(),
+        port.host_port,
+        port.container,
+        port.container_port
+    )
+}
+// ANCHOR_END: port_line
+
 // ANCHOR: ruleset
 /// The nft(8) script that makes the table what `networks` and `ports`
 /// need: it creates the table if missing, deletes it, and (unless there is
@@ -72,18 +91,7 @@ pub fn ruleset(networks: &[NetworkRule], ports: &[PortRule]) -> String {
     s.push_str("\t\tfib daddr type local jump published\n\t}\n");
     s.push_str("\tchain published {\n");
     for port in ports {
-        let only = match port.host_ip {
-            Some(ip) if !ip.is_unspecified() => format!("ip daddr {ip} "),
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            s,
-            "\t\t{only}{proto} dport {} dnat to {}:{}",
-            port.host_port,
-            port.container,
-            port.container_port,
-            proto = port.protocol.name()
-        );
+        let _ = writeln!(s, "\t\t{}", port_line(port));
     }
     s.push_str("\t}\n");
     s.push_str(

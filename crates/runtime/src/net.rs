@@ -20,7 +20,7 @@ use cratebox_network::host::{self, Endpoint};
 use cratebox_network::links::Netlink;
 use cratebox_network::ports::{PortSpec, Protocol, Published};
 use cratebox_network::rules::{ruleset, NetworkRule, PortRule};
-use cratebox_network::store::{Locked, Network, Networks, StoreError, DEFAULT_NETWORK};
+use cratebox_network::store::{Lease, Locked, Network, Networks, StoreError, DEFAULT_NETWORK};
 use cratebox_sandbox::mounts::{ExtraKind, ExtraMount};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
@@ -362,6 +362,9 @@ impl Engine {
                     .map_err(|e| EngineError::Network(e.to_string()))?;
                 continue;
             }
+            if network.name != DEFAULT_NETWORK {
+                self.write_names(&running)?;
+            }
             for (_, lease) in running {
                 ports.extend(lease.ports.iter().map(|p| PortRule {
                     protocol: p.protocol,
@@ -380,6 +383,43 @@ impl Engine {
             .map_err(|e| EngineError::Network(e.to_string()))
     }
     // ANCHOR_END: reconcile
+
+    // ANCHOR: write_names
+    /// Names on a user network: every running container's `/etc/hosts`
+    /// lists all of them, by name and hostname, rewritten whenever one
+    /// comes or goes. (In place: the file is bind-mounted, and a mount
+    /// holds the file it was made of, not its name.)
+    fn write_names(&self, running: &[(&String, &Lease)]) -> Result<(), EngineError> {
+        let members: Vec<(Ipv4Addr, String, String)> = running
+            .iter()
+            .filter_map(|(id, lease)| {
+                let record = self.containers.get(id).ok()?;
+                let hostname = record.spec.as_ref()?.hostname.clone();
+                Some((lease.address, record.name, hostname))
+            })
+            .collect();
+        for (id, lease) in running {
+            let Some((_, _, hostname)) = members.iter().find(|m| m.0 == lease.address) else {
+                continue;
+            };
+            let mut text = hosts_file(hostname, lease.address);
+            for (address, name, other_hostname) in &members {
+                if *address != lease.address {
+                    text.push_str(&format!("{address}\t{name} {other_hostname}\n"));
+                }
+            }
+            let path = self.containers.dir(id).join("hosts");
+            if path.exists() {
+                std::fs::write(&path, text).map_err(|source| EngineError::Io {
+                    what: "write",
+                    path,
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+    // ANCHOR_END: write_names
 }
 
 // ANCHOR: pick_host_port

@@ -189,7 +189,7 @@ pub fn dockerfile_scripts(text: &str) -> Vec<Vec<String>> {
 
 /// The options of the chapter programs that take a value: the word after
 /// one of these is its value, not the command.
-const VALUE_OPTIONS: [&str; 19] = [
+const VALUE_OPTIONS: [&str; 27] = [
     "--rootfs",
     "--hostname",
     "-m",
@@ -207,6 +207,14 @@ const VALUE_OPTIONS: [&str; 19] = [
     "--env-file",
     "--entrypoint",
     "--restart",
+    "--network",
+    "-p",
+    "--publish",
+    "-v",
+    "--volume",
+    "--mount",
+    "--tmpfs",
+    "--health-cmd",
     "--cpu-shares",
     "--cpuset-cpus",
 ];
@@ -220,7 +228,7 @@ pub fn container_argv(program: &str, args: &[String]) -> Option<Vec<String>> {
     let mut rest = args;
     let subcommands: &[&str] = match program {
         "ch04-layers" | "ch05-dockerfile" => &["run"],
-        "ch06-containers" | "cratebox" => &["run", "create", "exec"],
+        "ch06-containers" | "ch07-network" | "cratebox" => &["run", "create", "exec"],
         _ => &[],
     };
     if !subcommands.is_empty() {

@@ -22,7 +22,7 @@ fn path_of(op: &MountOp) -> Option<&PathBuf> {
         MountOp::Bind { target, .. }
         | MountOp::Filesystem { target, .. }
         | MountOp::Overlay { target, .. }
-        | MountOp::ReadOnly { target }
+        | MountOp::ReadOnly { target, .. }
         | MountOp::Tmpfs { target, .. } => Some(target),
         MountOp::Device { path, .. } => Some(path),
         MountOp::Symlink { link, .. } => Some(link),
