@@ -264,3 +264,41 @@ fn a_hundred_runs_with_published_ports_leave_nothing() {
     assert_eq!(ruleset(&lab.host), "");
     env.finish();
 }
+
+#[test]
+fn publish_all_publishes_what_the_seed_image_exposes() {
+    let Some((_turn, env)) = setup() else {
+        return;
+    };
+    let lab = Lab::new();
+    let seed = common::workspace_root().join("chapters/ch05-dockerfile/tests/fixtures/seed");
+    lab.ok(&env, &["build", "-q", "-t", "seed", seed.to_str().unwrap()]);
+    lab.ok(
+        &env,
+        &["run", "-d", "--name", "seed", "-P", "seed", "sleep", "1000"],
+    );
+    let ports = lab.ok(&env, &["port", "seed"]);
+    let lines: Vec<&str> = ports.lines().collect();
+    assert_eq!(lines.len(), 2, "{ports}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("7000/tcp -> 0.0.0.0:")),
+        "{ports}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("8080/tcp -> 0.0.0.0:")),
+        "{ports}"
+    );
+    // Each on a port of its own, picked by the host, and in the table.
+    let rules = ruleset(&lab.host);
+    for line in &lines {
+        let host_port = line.rsplit(':').next().unwrap();
+        assert!(
+            rules.contains(&format!("tcp dport {host_port} dnat to")),
+            "{rules}"
+        );
+    }
+    lab.ok(&env, &["rm", "-f", "seed"]);
+    lab.ok(&env, &["rmi", "seed"]);
+    assert_eq!(ruleset(&lab.host), "");
+    env.finish();
+}

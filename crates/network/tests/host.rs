@@ -21,29 +21,8 @@ use cratebox_network::links::Netlink;
 use cratebox_network::ports::Protocol;
 use cratebox_network::rules::{ruleset, NetworkRule, PortRule};
 use cratebox_network::store::Network;
+use cratebox_testkit::netns::{inside, new_netns};
 use cratebox_testkit::require_root;
-use nix::sched::{setns, unshare, CloneFlags};
-
-/// A new network namespace, held open by the returned file.
-fn new_netns() -> File {
-    std::thread::spawn(|| {
-        unshare(CloneFlags::CLONE_NEWNET).unwrap();
-        File::open("/proc/thread-self/ns/net").unwrap()
-    })
-    .join()
-    .unwrap()
-}
-
-/// Run `work` in a thread inside `netns`.
-fn inside<T: Send + 'static>(netns: &File, work: impl FnOnce() -> T + Send + 'static) -> T {
-    let netns = netns.try_clone().unwrap();
-    std::thread::spawn(move || {
-        setns(netns.as_fd(), CloneFlags::CLONE_NEWNET).unwrap();
-        work()
-    })
-    .join()
-    .unwrap()
-}
 
 /// A server in `netns` on `port` that answers one connection with the
 /// address it came from.

@@ -6,25 +6,15 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 
 use cratebox_network::links::Netlink;
+use cratebox_testkit::netns::new_netns;
 use cratebox_testkit::require_root;
 use nix::errno::Errno;
-use nix::sched::{setns, unshare, CloneFlags};
-
-/// A new network namespace, held open by the returned file.
-fn new_netns() -> File {
-    std::thread::spawn(|| {
-        unshare(CloneFlags::CLONE_NEWNET).unwrap();
-        File::open("/proc/thread-self/ns/net").unwrap()
-    })
-    .join()
-    .unwrap()
-}
+use nix::sched::{setns, CloneFlags};
 
 #[test]
 fn a_bridge_a_veth_into_a_namespace_an_address_a_route_and_traffic() {

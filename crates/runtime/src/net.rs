@@ -300,29 +300,21 @@ impl Engine {
     /// The container's run ended: its ports are no longer published, and
     /// a bridge with no running container left goes.
     pub fn network_ended(&self, id: &str) -> Result<(), EngineError> {
-        let networks = self.networks();
-        let locked = networks.lock().map_err(store_error)?;
-        let mut touched = false;
-        for network in locked.list().map_err(store_error)? {
-            if locked
-                .leases(&network.name)
-                .map_err(store_error)?
-                .contains_key(id)
-            {
-                locked
-                    .set_ports(&network.name, id, &[])
-                    .map_err(store_error)?;
-                touched = true;
-            }
-        }
-        if touched {
-            self.reconcile(&locked, Some(id))?;
-        }
-        Ok(())
+        self.change_leases(id, |locked, network| locked.set_ports(network, id, &[]))
     }
 
     /// The container is removed: its addresses are given back.
     pub fn network_released(&self, id: &str) -> Result<(), EngineError> {
+        self.change_leases(id, |locked, network| locked.release(network, id))
+    }
+
+    /// Apply `change` to container `id`'s lease on each network it has
+    /// one on, then make the host match.
+    fn change_leases(
+        &self,
+        id: &str,
+        change: impl Fn(&Locked<'_>, &str) -> Result<(), StoreError>,
+    ) -> Result<(), EngineError> {
         let networks = self.networks();
         let locked = networks.lock().map_err(store_error)?;
         let mut touched = false;
@@ -332,7 +324,7 @@ impl Engine {
                 .map_err(store_error)?
                 .contains_key(id)
             {
-                locked.release(&network.name, id).map_err(store_error)?;
+                change(&locked, &network.name).map_err(store_error)?;
                 touched = true;
             }
         }

@@ -25,6 +25,7 @@ use std::process::{Command, Output, Stdio};
 
 pub mod examples;
 mod leaks;
+pub mod netns;
 pub mod readme;
 pub mod shell;
 

@@ -14,30 +14,10 @@ use std::time::{Duration, Instant};
 
 use cratebox_network::links::Netlink;
 use cratebox_testkit::{one_at_a_time, require_root, Outcome, TestEnv};
-use nix::sched::{setns, unshare, CloneFlags};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ch07-network");
 
-/// A network namespace, held open.
-pub fn new_netns() -> File {
-    std::thread::spawn(|| {
-        unshare(CloneFlags::CLONE_NEWNET).unwrap();
-        File::open("/proc/thread-self/ns/net").unwrap()
-    })
-    .join()
-    .unwrap()
-}
-
-/// Run `work` in a thread inside `netns`.
-pub fn inside<T: Send + 'static>(netns: &File, work: impl FnOnce() -> T + Send + 'static) -> T {
-    let netns = netns.try_clone().unwrap();
-    std::thread::spawn(move || {
-        setns(netns.as_fd(), CloneFlags::CLONE_NEWNET).unwrap();
-        work()
-    })
-    .join()
-    .unwrap()
-}
+pub use cratebox_testkit::netns::{inside, new_netns};
 
 /// The test's stand-in for the host, and a client machine wired to it.
 pub struct Lab {
@@ -166,4 +146,12 @@ pub fn ruleset(netns: &File) -> String {
             .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     })
+}
+
+/// The repository's top directory.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
