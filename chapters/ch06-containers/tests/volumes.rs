@@ -10,7 +10,6 @@ mod common;
 use std::fs;
 
 use common::{ok, run, setup};
-use cratebox_testkit::examples::workspace_root;
 use cratebox_testkit::require_root;
 
 #[test]
@@ -229,29 +228,12 @@ fn a_mount_target_never_leads_out_of_the_container() {
     env.finish();
 }
 
-/// The fixtures `scripts/fixtures` makes; under CI=true their absence fails.
-fn fixtures() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
-    let dir = workspace_root().join("target/fixtures");
-    let (image, repo) = (dir.join("bookworm.tar"), dir.join("apt-repo"));
-    if image.is_file() && repo.join("Packages").is_file() {
-        return Some((image, repo));
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "{} is missing: run scripts/fixtures (scripts/test does)",
-        dir.display()
-    );
-    eprintln!("skipped: no Debian fixtures (run scripts/fixtures)");
-    None
-}
-
 #[test]
 fn the_notes_story_apt_get_in_a_running_container_then_commit() {
     if !require_root() {
         return;
     }
-    let Some((image, repo)) = fixtures() else {
+    let Some((image, repo)) = cratebox_testkit::debian_fixtures() else {
         return;
     };
     let Some((_turn, env)) = setup() else {

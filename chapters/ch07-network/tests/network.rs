@@ -302,3 +302,62 @@ fn publish_all_publishes_what_the_seed_image_exposes() {
     assert_eq!(ruleset(&lab.host), "");
     env.finish();
 }
+
+#[test]
+fn the_apt_story_over_the_network() {
+    let Some((image, repo)) = cratebox_testkit::debian_fixtures() else {
+        return;
+    };
+    let Some((_turn, env)) = setup() else {
+        return;
+    };
+    let lab = Lab::new();
+    // The host serves its apt repository over HTTP, on its own side of
+    // the lab (the container reaches it through the bridge).
+    let mut server = lab.spawn_on_host(&[
+        "/bin/busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "8000",
+        "-h",
+        repo.to_str().unwrap(),
+    ]);
+    lab.ok(
+        &env,
+        &["import", image.to_str().unwrap(), "debian:bookworm"],
+    );
+    lab.ok(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "deb",
+            "debian:bookworm",
+            "sleep",
+            "infinity",
+        ],
+    );
+    let inspect = lab.ok(&env, &["network", "inspect", "bridge"]);
+    let json: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    let gateway = json[0]["IPAM"]["Config"][0]["Gateway"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let script = format!(
+        "echo 'deb [trusted=yes] http://{gateway}:8000/ ./' > /etc/apt/sources.list && apt-get update && apt-get install -y hello"
+    );
+    let install = lab.run(&env, &["exec", "deb", "sh", "-c", &script]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(install.code, 0, "{install:?}");
+    assert!(
+        install.stdout.contains(&format!("http://{gateway}:8000")),
+        "{install:?}"
+    );
+    assert_eq!(lab.ok(&env, &["exec", "deb", "hello"]), "Hello, world!\n");
+    lab.ok(&env, &["rm", "-f", "deb"]);
+    assert_eq!(ruleset(&lab.host), "");
+    env.finish();
+}

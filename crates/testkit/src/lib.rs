@@ -255,6 +255,25 @@ impl Default for TestEnv {
     }
 }
 
+/// Chapter 6's Debian image and local apt repository, which
+/// `scripts/fixtures` makes (`scripts/test` runs it): their paths, or
+/// `None` to skip; under `CI=true` their absence fails instead.
+pub fn debian_fixtures() -> Option<(PathBuf, PathBuf)> {
+    let dir = examples::workspace_root().join("target/fixtures");
+    let (image, repo) = (dir.join("bookworm.tar"), dir.join("apt-repo"));
+    if image.is_file() && repo.join("Packages").is_file() {
+        return Some((image, repo));
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "{} is missing: run scripts/fixtures (scripts/test does)",
+        dir.display()
+    );
+    eprintln!("skipped: no Debian fixtures (run scripts/fixtures)");
+    None
+}
+
 /// What a finished program did.
 #[derive(Debug, Clone)]
 pub struct Outcome {

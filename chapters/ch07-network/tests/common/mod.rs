@@ -17,6 +17,7 @@ use cratebox_testkit::{one_at_a_time, require_root, Outcome, TestEnv};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ch07-network");
 
+pub use cratebox_testkit::examples::workspace_root;
 pub use cratebox_testkit::netns::{inside, new_netns};
 
 /// The test's stand-in for the host, and a client machine wired to it.
@@ -52,9 +53,21 @@ impl Lab {
 
     /// Run the program with `args` in the host namespace.
     pub fn run(&self, env: &TestEnv, args: &[&str]) -> Outcome {
-        let fd = self.host.as_raw_fd();
         let mut command = env.command(BIN);
         command.args(args);
+        Outcome::from(self.on_host(&mut command).output().unwrap())
+    }
+
+    /// Start `argv` as a program of the host (in the host namespace).
+    pub fn spawn_on_host(&self, argv: &[&str]) -> std::process::Child {
+        let mut command = std::process::Command::new(argv[0]);
+        command.args(&argv[1..]);
+        self.on_host(&mut command).spawn().unwrap()
+    }
+
+    /// Have `command` run in the host namespace.
+    fn on_host<'c>(&self, command: &'c mut std::process::Command) -> &'c mut std::process::Command {
+        let fd = self.host.as_raw_fd();
         // SAFETY: setns(2) is a system call, which is all pre_exec allows.
         unsafe {
             command.pre_exec(move || {
@@ -64,8 +77,7 @@ impl Lab {
                     Err(std::io::Error::last_os_error())
                 }
             })
-        };
-        Outcome::from(command.output().unwrap())
+        }
     }
 
     pub fn ok(&self, env: &TestEnv, args: &[&str]) -> String {
@@ -146,12 +158,4 @@ pub fn ruleset(netns: &File) -> String {
             .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     })
-}
-
-/// The repository's top directory.
-pub fn workspace_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
 }
