@@ -6,7 +6,7 @@
 //! ```text
 //! run -d -p 8080:80 [--network NAME|none|host|container:NAME] IMAGE [COMMAND]...
 //! port CONTAINER
-//! network create [--subnet CIDR] NAME | ls | inspect NAME | rm NAME | prune
+//! network create [--subnet CIDR] NAME | ls | inspect NAME | rm NAME | prune | connect NET CTR | disconnect NET CTR
 //! ```
 
 use clap::Parser;

@@ -210,6 +210,34 @@ fn user_networks_names_isolation_none_host_container_and_nat() {
         ],
     );
     assert!(shared.contains(&format!("inet {a_address}/")), "{shared}");
+    // network connect: c on front too, as eth1, and it finds a by name;
+    // disconnected, it does not any more.
+    lab.ok(&env, &["network", "connect", "front", "c"]);
+    let links_in_c = lab.ok(&env, &["exec", "c", "ip", "-o", "link"]);
+    assert!(links_in_c.contains("eth1"), "{links_in_c}");
+    let joined = lab.run(
+        &env,
+        &fetch_in("c", "a", 80)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(joined.stdout.ends_with("hi from a\n"), "{joined:?}");
+    assert!(lab
+        .ok(&env, &["exec", "b", "cat", "/etc/hosts"])
+        .contains("\tc "));
+    lab.ok(&env, &["network", "disconnect", "front", "c"]);
+    let left = lab.run(
+        &env,
+        &fetch_in("c", "a", 80)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(!left.stdout.contains("hi from a"), "{left:?}");
+    assert!(!lab
+        .ok(&env, &["exec", "c", "ip", "-o", "link"])
+        .contains("eth1"));
     // In use, a network stays; emptied, it goes, and so do the bridges.
     let busy = lab.run(&env, &["network", "rm", "front"]);
     assert_eq!(busy.code, 1, "{busy:?}");

@@ -1,5 +1,6 @@
 //! Chapter 7's command set, and `cratebox`'s: chapter 6's, with
-//! containers on a bridge network by default, plus `port` and `network`.
+//! containers on a bridge network by default, plus `port` and `network`
+//! (`create`, `ls`, `inspect`, `rm`, `prune`, `connect`, `disconnect`).
 
 use clap::{Args, Subcommand};
 use cratebox_network::host::host_routes;
@@ -63,6 +64,20 @@ pub enum NetworkSubcommand {
     },
     /// Remove every network no container uses
     Prune,
+    /// Connect a container to one more network
+    Connect {
+        /// The network
+        network: String,
+        /// The container
+        container: String,
+    },
+    /// Disconnect a container from a network it was connected to
+    Disconnect {
+        /// The network
+        network: String,
+        /// The container
+        container: String,
+    },
 }
 
 /// Carry out one subcommand; returns the exit code.
@@ -104,7 +119,7 @@ fn port(engine: &Engine, args: &PortArgs) -> anyhow::Result<i32> {
     if !record.is_running() {
         anyhow::bail!("container {} is not running", record.name);
     }
-    for published in record.state.network.iter().flat_map(|n| &n.ports) {
+    for published in record.state.networks.iter().flat_map(|n| &n.ports) {
         println!("{published}");
     }
     Ok(0)
@@ -112,6 +127,17 @@ fn port(engine: &Engine, args: &PortArgs) -> anyhow::Result<i32> {
 // ANCHOR_END: port
 
 fn network(engine: &Engine, command: NetworkSubcommand) -> anyhow::Result<i32> {
+    match command {
+        NetworkSubcommand::Connect { network, container } => {
+            engine.connect(&engine.containers.find(&container)?, &network)?;
+            return Ok(0);
+        }
+        NetworkSubcommand::Disconnect { network, container } => {
+            engine.disconnect(&engine.containers.find(&container)?, &network)?;
+            return Ok(0);
+        }
+        _ => {}
+    }
     let networks = engine.networks();
     let locked = networks.lock()?;
     match command {
@@ -193,6 +219,7 @@ fn network(engine: &Engine, command: NetworkSubcommand) -> anyhow::Result<i32> {
                 println!("{name}");
             }
         }
+        NetworkSubcommand::Connect { .. } | NetworkSubcommand::Disconnect { .. } => {}
         NetworkSubcommand::Prune => {
             for network in locked.list()? {
                 if network.name != "bridge" && locked.leases(&network.name)?.is_empty() {

@@ -377,7 +377,11 @@ impl CreateArgs {
                 restart: self.restart,
                 auto_remove: self.rm,
                 mounts,
-                network: NetworkSpec { mode, publish },
+                network: NetworkSpec {
+                    mode,
+                    publish,
+                    also: Vec::new(),
+                },
                 ..Spec::default()
             },
         })

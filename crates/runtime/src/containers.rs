@@ -148,8 +148,8 @@ pub struct RunState {
     /// The cgroup of the current run, for the supervisor to read and
     /// remove when it ends.
     pub cgroup: Option<cratebox_cgroups::AnyCgroup>,
-    /// Its place on its network, while it runs (chapter 7).
-    pub network: Option<crate::net::Attached>,
+    /// Its place on each of its networks, while it runs (chapter 7).
+    pub networks: Vec<crate::net::Attached>,
 }
 // ANCHOR_END: spec
 

@@ -171,7 +171,7 @@ fn supervise_from(
             r.status = Status::Exited { code };
             r.state.init = None;
             r.state.cgroup = None;
-            r.state.network = None;
+            r.state.networks.clear();
             r.state.finished_at = Some(now());
             r.state.oom_killed = oom;
             r.state.error = error.clone();
@@ -382,6 +382,12 @@ fn run_once(
             r.state.health = Some(Health::starting());
         }
     })?;
+    // Detached, `attach` may connect as soon as `run -d` returns: the
+    // socket listens before we say the container runs.
+    let attach = match echo {
+        Echo::LogOnly => listen(&socket_path(&engine.containers.dir(&record.id))).ok(),
+        Echo::Terminal => None,
+    };
     ready(Ok(()));
     let health = spec
         .health
@@ -390,16 +396,16 @@ fn run_once(
         .map(HealthConfig::interval);
     if echo == Echo::LogOnly {
         // Becomes the pump; comes back only if that failed.
-        let error = hand_over(
-            engine,
-            record,
-            &running,
-            &outputs,
-            master.as_ref().or(stdin_writer.as_ref()),
-            health,
-            &log,
-        );
-        eprintln!("cratebox: {error}; pumping the output here instead");
+        let handed = Handed {
+            outputs: &outputs,
+            keys: master.as_ref().or(stdin_writer.as_ref()),
+            log: &log,
+            attach: attach.as_ref(),
+        };
+        let error = hand_over(engine, record, &running, &handed, health);
+        eprintln!("cratebox: {error}; pumping the output here instead, without attach");
+        drop(attach);
+        let _ = std::fs::remove_file(socket_path(&engine.containers.dir(&record.id)));
     }
     // Our keys go to the container's terminal (-it in the foreground),
     // through our own terminal in raw mode.
@@ -415,28 +421,45 @@ fn run_once(
     Ok(RunOutcome { code, stats })
 }
 
+/// What a detached container's supervisor hands its pump, by number.
+#[derive(Debug, Clone, Copy)]
+struct Handed<'a> {
+    /// The read ends of the container's stdout and stderr (or its
+    /// terminal's master).
+    outputs: &'a [(OwnedFd, Stream)],
+    /// Where `attach`'s keys go: the terminal's master, or the write end
+    /// of the stdin pipe with `-i` and no terminal.
+    keys: Option<&'a OwnedFd>,
+    /// The log, open for appending.
+    log: &'a LogWriter,
+    /// The attach socket, listening.
+    attach: Option<&'a std::os::unix::net::UnixListener>,
+}
+
 // ANCHOR: hand_over
 /// Become the pump (crates/pump) for a detached container: execve keeps
 /// our pid, so the container's init stays our child, and every descriptor
 /// not marked close-on-exec, so the pump gets the pipes, the log and the
-/// attach socket by number; `keys` is where `attach`'s keys go (the
-/// terminal's master, or the write end of the stdin pipe with `-i` and
-/// no terminal). The signals stay blocked across execve, so a
+/// attach socket by number (see [`Handed`]). The signals stay blocked
+/// across execve, so a
 /// SIGCHLD that comes meanwhile waits for the pump's signalfd. Returns
 /// only on failure.
 fn hand_over(
     engine: &Engine,
     record: &Record,
     running: &Running,
-    outputs: &[(OwnedFd, Stream)],
-    keys: Option<&OwnedFd>,
+    handed: &Handed<'_>,
     health: Option<Duration>,
-    log: &LogWriter,
 ) -> std::io::Error {
+    let Handed {
+        outputs,
+        keys,
+        log,
+        attach,
+    } = *handed;
     let attempt = || -> std::io::Result<std::convert::Infallible> {
         let pump = crate::pump::install(engine.state_root())?;
         let this = std::env::current_exe()?;
-        let attach = listen(&socket_path(&engine.containers.dir(&record.id)))?;
         let mut words: Vec<OsString> = vec!["cratebox-pump".into()];
         let mut pass = |option: &str, fd: BorrowedFd<'_>| -> std::io::Result<()> {
             fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty()))?;
@@ -444,7 +467,9 @@ fn hand_over(
             Ok(())
         };
         pass("--log", log.as_fd())?;
-        pass("--attach", attach.as_fd())?;
+        if let Some(attach) = attach {
+            pass("--attach", attach.as_fd())?;
+        }
         let spec = record.spec.as_ref();
         match (spec.is_some_and(|s| s.tty), keys) {
             (true, Some(master)) => pass("--terminal", master.as_fd())?,
