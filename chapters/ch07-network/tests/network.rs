@@ -44,6 +44,17 @@ fn a_host_port_and_a_host_directory_the_notes_promise() {
         ],
     );
     assert_eq!(lab.ok(&env, &["port", "web"]), "80/tcp -> 0.0.0.0:8080\n");
+    let inspect: serde_json::Value =
+        serde_json::from_str(&lab.ok(&env, &["inspect", "web"])).unwrap();
+    let settings = &inspect[0]["NetworkSettings"];
+    assert_eq!(
+        settings["Ports"]["80/tcp"][0]["HostPort"], "8080",
+        "{settings}"
+    );
+    assert_eq!(
+        settings["Networks"]["bridge"]["Gateway"], "172.17.0.1",
+        "{settings}"
+    );
     // From the host, by 127.0.0.1 and by its own address; from another
     // machine.
     assert_eq!(get(&lab.host, "127.0.0.1:8080"), "hello from the host\n");

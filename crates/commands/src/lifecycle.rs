@@ -459,6 +459,36 @@ pub fn container_json(engine: &Engine, record: &Record) -> serde_json::Value {
         RestartPolicy::OnFailure { max } => ("on-failure", max),
     };
     let limits = &spec.limits;
+    // Chapter 7: where it is on its networks, as docker's NetworkSettings.
+    let networks: serde_json::Map<String, serde_json::Value> = state
+        .networks
+        .iter()
+        .filter(|_| running)
+        .map(|n| {
+            let entry = serde_json::json!({
+                "IPAddress": n.address.to_string(),
+                "IPPrefixLen": n.prefix,
+                "Gateway": n.gateway.to_string(),
+            });
+            (n.network.clone(), entry)
+        })
+        .collect();
+    let mut ports = serde_json::Map::new();
+    for p in state
+        .networks
+        .iter()
+        .filter(|_| running)
+        .flat_map(|n| &n.ports)
+    {
+        let key = format!("{}/{}", p.container_port, p.protocol.name());
+        let binding = serde_json::json!({"HostIp": p.host_ip.to_string(), "HostPort": p.host_port.to_string()});
+        match ports.get_mut(&key).and_then(|v| v.as_array_mut()) {
+            Some(list) => list.push(binding),
+            None => {
+                ports.insert(key, serde_json::json!([binding]));
+            }
+        }
+    }
     serde_json::json!({
         "Id": record.id,
         "Created": record.created,
@@ -501,7 +531,9 @@ pub fn container_json(engine: &Engine, record: &Record) -> serde_json::Value {
             "PidsLimit": limits.pids,
             "CpusetCpus": limits.cpuset_cpus.clone().unwrap_or_default(),
             "UsernsMode": if spec.user_namespace { "private" } else { "" },
+            "NetworkMode": spec.network.mode.name(),
         },
+        "NetworkSettings": { "Networks": networks, "Ports": ports },
     })
 }
 // ANCHOR_END: inspect

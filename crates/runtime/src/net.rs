@@ -436,7 +436,10 @@ impl Engine {
     }
 
     /// Apply `change` to container `id`'s lease on each network it has
-    /// one on, then make the host match.
+    /// one on, then make the host match. (Its veths die with its network
+    /// namespace: the kernel takes them down a moment after its last
+    /// process, and deleting them here would make every run wait for
+    /// that, tens of milliseconds.)
     fn change_leases(
         &self,
         id: &str,
@@ -501,10 +504,29 @@ impl Engine {
             });
         }
         self.write_names(&named)?;
-        host::apply_rules(&ruleset(&networks, &ports))
-            .map_err(|e| EngineError::Network(e.to_string()))
+        self.apply_if_changed(&ruleset(&networks, &ports))
     }
     // ANCHOR_END: reconcile
+
+    /// Apply the table's script unless it is the one applied last in this
+    /// boot (kept beside the networks): running nft costs a process, and
+    /// most runs change nothing in the table (no port, a bridge already
+    /// there).
+    fn apply_if_changed(&self, script: &str) -> Result<(), EngineError> {
+        let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+        let netns = std::fs::read_link("/proc/self/ns/net").unwrap_or_default();
+        let stamp = format!("# boot {} netns {}\n{script}", boot.trim(), netns.display());
+        let applied = self.state_root().join("networks/.applied");
+        if std::fs::read_to_string(&applied).is_ok_and(|old| old == stamp) {
+            return Ok(());
+        }
+        host::apply_rules(script).map_err(|e| EngineError::Network(e.to_string()))?;
+        std::fs::write(&applied, stamp).map_err(|source| EngineError::Io {
+            what: "write",
+            path: applied,
+            source,
+        })
+    }
 
     // ANCHOR: write_names
     /// Names on user networks: every running container's `/etc/hosts`

@@ -136,8 +136,22 @@ pub fn tell_the_caller(netns: &File, port: u16) -> std::thread::JoinHandle<()> {
     })
 }
 
-/// The links of `netns`, by name.
+/// The links of `netns`, by name, once the containers' veths are gone:
+/// the kernel takes a namespace's down a moment after its last process
+/// ends, so a veth may outlive its container by that long (5 s at most).
 pub fn links(netns: &File) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let now = links_now(netns);
+        if !now.iter().any(|l| l.starts_with("cb")) || start.elapsed() > Duration::from_secs(5) {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The links of `netns`, by name, as they are now.
+pub fn links_now(netns: &File) -> Vec<String> {
     inside(netns, || {
         Netlink::open()
             .unwrap()
