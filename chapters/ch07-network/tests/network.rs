@@ -259,12 +259,26 @@ fn user_networks_names_isolation_none_host_container_and_nat() {
     env.finish();
 }
 
+/// The IPv4 connections the kernel tracks in `netns` (IPv6's neighbour
+/// discovery, which a new link does by itself, is not ours to count).
+fn tracked_ipv4(netns: &std::fs::File) -> Vec<String> {
+    common::inside(netns, || {
+        let table = std::fs::read_to_string("/proc/net/nf_conntrack").unwrap_or_default();
+        table
+            .lines()
+            .filter(|l| l.starts_with("ipv4"))
+            .map(str::to_string)
+            .collect()
+    })
+}
+
 #[test]
 fn a_hundred_runs_with_published_ports_leave_nothing() {
     let Some((_turn, env)) = setup() else {
         return;
     };
     let lab = Lab::new();
+    let before = tracked_ipv4(&lab.host);
     for round in 0..100 {
         let port = format!("{}:80", 20000 + round);
         lab.ok(
@@ -277,6 +291,8 @@ fn a_hundred_runs_with_published_ports_leave_nothing() {
     }
     assert_eq!(links(&lab.host), ["lo", "lab0"]);
     assert_eq!(ruleset(&lab.host), "");
+    // No connection was tracked for them: the conntrack table is as it was.
+    assert_eq!(tracked_ipv4(&lab.host), before);
     let leases =
         std::fs::read_to_string(env.state_root().join("networks/bridge/leases.json")).unwrap();
     assert_eq!(leases.trim(), "{}");
@@ -397,6 +413,44 @@ fn the_apt_story_over_the_network() {
     );
     assert_eq!(lab.ok(&env, &["exec", "deb", "hello"]), "Hello, world!\n");
     lab.ok(&env, &["rm", "-f", "deb"]);
+    assert_eq!(ruleset(&lab.host), "");
+    env.finish();
+}
+
+#[test]
+fn twenty_runs_at_once_get_twenty_addresses() {
+    let Some((_turn, env)) = setup() else {
+        return;
+    };
+    let lab = Lab::new();
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..20)
+            .map(|i| {
+                let (lab, env) = (&lab, &env);
+                scope.spawn(move || {
+                    let name = format!("n{i}");
+                    lab.ok(env, &["run", "-d", "--name", &name, "demo", "sleep", "100"]);
+                })
+            })
+            .collect();
+        for run in runs {
+            run.join().unwrap();
+        }
+    });
+    let inspect = lab.ok(&env, &["network", "inspect", "bridge"]);
+    let json: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    let addresses: std::collections::BTreeSet<String> = json[0]["Containers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["IPv4Address"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(addresses.len(), 20, "{addresses:?}");
+    let names: Vec<String> = (0..20).map(|i| format!("n{i}")).collect();
+    let mut rm = vec!["rm", "-f"];
+    rm.extend(names.iter().map(String::as_str));
+    lab.ok(&env, &rm);
+    assert_eq!(links(&lab.host), ["lo", "lab0"]);
     assert_eq!(ruleset(&lab.host), "");
     env.finish();
 }

@@ -239,21 +239,7 @@ impl Netlink {
         peer: &str,
         netns: BorrowedFd<'_>,
     ) -> Result<u32, NetlinkError> {
-        let mut peer_message = LinkMessage::default();
-        peer_message
-            .attributes
-            .push(LinkAttribute::IfName(peer.into()));
-        peer_message
-            .attributes
-            .push(LinkAttribute::NetNsFd(std::os::fd::AsRawFd::as_raw_fd(
-                &netns,
-            )));
-        let mut message = LinkMessage::default();
-        message.attributes.push(LinkAttribute::IfName(host.into()));
-        message.attributes.push(LinkAttribute::LinkInfo(vec![
-            LinkInfo::Kind(InfoKind::Veth),
-            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_message))),
-        ]));
+        let message = veth_message(host, peer, std::os::fd::AsRawFd::as_raw_fd(&netns));
         let what = format!("create veth pair {host}/{peer}");
         self.request(
             &what,
@@ -348,5 +334,58 @@ impl Netlink {
             Kind::Change { exclusive: false },
         )
         .map(drop)
+    }
+}
+
+// ANCHOR: veth_message
+/// The RTM_NEWLINK message for a veth pair: our end's name, and the kind
+/// `veth` whose data is the peer's own link message, with its name and
+/// the namespace (an open file's number) it is to be born in.
+pub fn veth_message(host: &str, peer: &str, netns_fd: i32) -> LinkMessage {
+    let mut peer_message = LinkMessage::default();
+    peer_message
+        .attributes
+        .push(LinkAttribute::IfName(peer.into()));
+    peer_message
+        .attributes
+        .push(LinkAttribute::NetNsFd(netns_fd));
+    let mut message = LinkMessage::default();
+    message.attributes.push(LinkAttribute::IfName(host.into()));
+    message.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Veth),
+        LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_message))),
+    ]));
+    message
+}
+// ANCHOR_END: veth_message
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_veth_request_as_the_kernel_reads_it() {
+        let message = veth_message("cb1a2b3c4d5e6f", "eth0", 7);
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+        header.sequence_number = 1;
+        let mut packet = NetlinkMessage::new(
+            header,
+            NetlinkPayload::from(RouteNetlinkMessage::NewLink(message)),
+        );
+        packet.finalize();
+        let mut bytes = vec![0; packet.buffer_len()];
+        packet.serialize(&mut bytes);
+        // The bytes, 16 a line, then what they say.
+        let hex: Vec<String> = bytes
+            .chunks(16)
+            .map(|line| {
+                line.iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        insta::assert_snapshot!(format!("{}\n\n{packet:#?}", hex.join("\n")));
     }
 }
