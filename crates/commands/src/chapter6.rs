@@ -148,6 +148,24 @@ pub fn lifecycle_dispatch(engine: &Engine, command: LifecycleCommand) -> anyhow:
 }
 // ANCHOR_END: dispatch
 
+/// End the program as docker's ends: the code, or one line on stderr and
+/// the code of the error. A container's own verdict (126, 127) passes
+/// through; our failures are 125 for a subcommand that `runs` a command
+/// (run, create), 1 for the rest.
+pub fn exit_with(program: &str, runs: bool, outcome: anyhow::Result<i32>) -> ! {
+    match outcome {
+        Ok(code) => std::process::exit(code),
+        Err(error) => {
+            eprintln!("{program}: {}", cratebox_cli::one_line(&error));
+            let code = match cratebox_cli::exit_code_of(&error) {
+                125 if !runs => 1,
+                code => code,
+            };
+            std::process::exit(code)
+        }
+    }
+}
+
 /// The `main` of `cratebox` and `ch06-containers`: parse, check root,
 /// open the state, dispatch, and exit as docker does.
 pub fn main_for(program: &str, command: AllCommand) -> ! {
@@ -157,17 +175,5 @@ pub fn main_for(program: &str, command: AllCommand) -> ! {
         let engine = crate::open_engine()?;
         dispatch(&engine, command)
     })();
-    match outcome {
-        Ok(code) => std::process::exit(code),
-        Err(error) => {
-            eprintln!("{program}: {}", cratebox_cli::one_line(&error));
-            // A container's own verdict (126, 127) passes through; our
-            // failures are 125 for run and create, 1 for the rest.
-            let code = match cratebox_cli::exit_code_of(&error) {
-                125 if !runs => 1,
-                code => code,
-            };
-            std::process::exit(code)
-        }
-    }
+    exit_with(program, runs, outcome)
 }

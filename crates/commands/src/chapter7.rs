@@ -101,13 +101,7 @@ pub fn main_for(program: &str, command: AllCommand) -> ! {
                 let engine = crate::open_engine()?;
                 dispatch(&engine, other)
             })();
-            match outcome {
-                Ok(code) => std::process::exit(code),
-                Err(error) => {
-                    eprintln!("{program}: {}", cratebox_cli::one_line(&error));
-                    std::process::exit(1)
-                }
-            }
+            chapter6::exit_with(program, false, outcome)
         }
     }
 }

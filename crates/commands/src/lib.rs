@@ -24,6 +24,7 @@ pub mod chapter7;
 pub mod containers;
 pub mod human;
 pub mod images;
+pub mod inspect;
 pub mod lifecycle;
 pub mod run;
 pub mod run6;
