@@ -1,0 +1,1 @@
+//! # cratebox-registry: pull and push over the OCI distribution protocol
