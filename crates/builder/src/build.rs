@@ -320,7 +320,10 @@ impl Builder<'_> {
         if image == "scratch" {
             return Ok(NewImage::scratch());
         }
-        let found = self.engine.image(image).map_err(StepError::NoBase)?;
+        let found = self
+            .engine
+            .image_or_pull(image)
+            .map_err(StepError::NoBase)?;
         Ok(NewImage::of(&self.engine.store, &found)?)
     }
 

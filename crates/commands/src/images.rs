@@ -86,7 +86,11 @@ pub fn images(engine: &Engine) -> anyhow::Result<i32> {
         let created = image.config.created().clone().unwrap_or_default();
         rows.push(vec![
             reference.name.clone(),
-            reference.tag.clone(),
+            // Pulled by digest alone: no tag, as docker shows it.
+            match reference.digest() {
+                Some(_) => "<none>".to_string(),
+                None => reference.tag.clone(),
+            },
             short_id[..12.min(short_id.len())].to_string(),
             crate::human::ago(&created, now),
             human_size(size),

@@ -21,6 +21,7 @@
 pub mod build;
 pub mod chapter6;
 pub mod chapter7;
+pub mod chapter8;
 pub mod containers;
 pub mod human;
 pub mod images;
@@ -102,7 +103,20 @@ pub fn image_dispatch(engine: &Engine, command: ImageCommand) -> anyhow::Result<
 /// Open the engine on `$CRATEBOX_ROOT` (default `/var/lib/cratebox`).
 pub fn open_engine() -> anyhow::Result<Engine> {
     use anyhow::Context;
-    Engine::open(&cratebox_demo_image::state_root()).context("cannot open the image store")
+    let mut engine =
+        Engine::open(&cratebox_demo_image::state_root()).context("cannot open the image store")?;
+    engine.registry = REGISTRY.get().cloned();
+    Ok(engine)
+}
+
+/// Where engines opened by [`open_engine`] pull missing images from: set
+/// once by chapter 8's programs; chapters 4 to 7 have none.
+static REGISTRY: std::sync::OnceLock<cratebox_runtime::engine::RegistryHandle> =
+    std::sync::OnceLock::new();
+
+/// Have every engine this program opens pull missing images through `registry`.
+pub fn set_registry(registry: cratebox_runtime::engine::RegistryHandle) {
+    let _ = REGISTRY.set(registry);
 }
 
 /// The name this program was started as, for messages.

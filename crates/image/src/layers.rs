@@ -127,6 +127,22 @@ impl UnpackedLayers {
         diff_id: &Digest,
         chain_id: &Digest,
     ) -> Result<(), LayerError> {
+        let file = BufReader::new(store.open_blob(blob)?);
+        self.unpack_from(file, &store.blob_path(blob), blob, diff_id, chain_id)
+    }
+
+    /// [`UnpackedLayers::unpack`] from any reader of the blob's bytes (a
+    /// download, as it arrives). `source` names it in errors. The whole
+    /// reader is consumed; the layer is put in place only when the bytes
+    /// hash to `blob` and the tar inside to `diff_id`.
+    pub fn unpack_from(
+        &self,
+        blob_bytes: impl io::Read,
+        source: &Path,
+        blob: &Digest,
+        diff_id: &Digest,
+        chain_id: &Digest,
+    ) -> Result<(), LayerError> {
         let dir = &self.dir(chain_id);
         let n = TEMP.fetch_add(1, Ordering::Relaxed);
         let temp = self.root.join(format!(".tmp-{}-{n}", std::process::id()));
@@ -136,7 +152,7 @@ impl UnpackedLayers {
         };
         fs::create_dir(&temp).map_err(io("cannot create", &temp))?;
         let result = (|| {
-            let mut reader = HashingReader::new(BufReader::new(store.open_blob(blob)?));
+            let mut reader = HashingReader::new(blob_bytes);
             let stats = crate::unpack::unpack_layer(&mut reader, &temp).map_err(|source| {
                 LayerError::Unpack {
                     blob: blob.clone(),
@@ -144,8 +160,7 @@ impl UnpackedLayers {
                 }
             })?;
             // The blob too must be what its name says.
-            io::copy(&mut reader, &mut io::sink())
-                .map_err(io("cannot read", &store.blob_path(blob)))?;
+            io::copy(&mut reader, &mut io::sink()).map_err(io("cannot read", source))?;
             let (actual_blob, _) = reader.finish();
             if actual_blob != *blob {
                 return Err(StoreError::DigestMismatch {

@@ -1,4 +1,5 @@
-//! Image names: `NAME[:TAG]`, as `docker run ubuntu:22.04` takes them.
+//! Image names: `NAME[:TAG]`, as `docker run ubuntu:22.04` takes them, or
+//! `NAME@sha256:…` for an image pulled by its digest.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,7 +11,8 @@ use thiserror::Error;
 pub struct Reference {
     /// Lowercase letters, digits and `._-/` separators, e.g. `demo` or `library/nginx`.
     pub name: String,
-    /// Letters, digits, `_.-`, at most 128, e.g. `latest` or `v1.2`.
+    /// Letters, digits, `_.-`, at most 128, e.g. `latest` or `v1.2`; or a
+    /// digest, `sha256:…`, written after an `@`.
     pub tag: String,
 }
 
@@ -31,6 +33,19 @@ impl FromStr for Reference {
             given: text.to_string(),
             why,
         };
+        if let Some((name, digest)) = text.split_once('@') {
+            let hex = digest.strip_prefix("sha256:").unwrap_or_default();
+            if hex.len() != 64
+                || !hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(bad("a digest is sha256: and 64 lowercase hex digits"));
+            }
+            let mut reference: Reference = name.parse()?;
+            reference.tag = digest.to_string();
+            return Ok(reference);
+        }
         // The tag is after the last ':' unless that ':' belongs to a
         // registry port (`host:5000/name`): then a '/' follows it.
         let (name, tag) = match text.rsplit_once(':') {
@@ -73,9 +88,19 @@ impl FromStr for Reference {
     }
 }
 
+impl Reference {
+    /// The digest, when this names an image by digest rather than by tag.
+    pub fn digest(&self) -> Option<&str> {
+        self.tag.starts_with("sha256:").then_some(self.tag.as_str())
+    }
+}
+
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.name, self.tag)
+        match self.digest() {
+            Some(digest) => write!(f, "{}@{digest}", self.name),
+            None => write!(f, "{}:{}", self.name, self.tag),
+        }
     }
 }
 
@@ -97,6 +122,9 @@ mod tests {
             Ok("localhost:5000/app:latest".into())
         );
         assert_eq!(parse("library/nginx:1.25"), Ok("library/nginx:1.25".into()));
+        let digest = format!("sha256:{}", "0f".repeat(32));
+        assert_eq!(parse(&format!("app@{digest}")), Ok(format!("app@{digest}")));
+        assert!(parse("app@sha256:0f").is_err());
         insta::assert_snapshot!(["", "Upper", "app:", "app:-x", "../etc", "a//b"]
             .map(|s| parse(s).unwrap_err())
             .join("\n"));

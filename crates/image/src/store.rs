@@ -238,35 +238,25 @@ impl Store {
         reader: impl Read,
         expected: Option<&Digest>,
     ) -> Result<(Digest, u64), StoreError> {
-        let temp = self.temp_path();
-        let copied = (|| {
-            let file = File::create(&temp).map_err(io_error("cannot create", &temp))?;
-            let mut writer = HashingWriter::new(file);
-            let mut reader = reader;
-            io::copy(&mut reader, &mut writer).map_err(io_error("cannot write", &temp))?;
-            let (digest, size, file) = writer.finish();
-            file.sync_all().map_err(io_error("cannot sync", &temp))?;
-            Ok((digest, size))
-        })();
-        let (digest, size) = match copied {
-            Ok(done) => done,
-            Err(error) => {
-                let _ = fs::remove_file(&temp);
-                return Err(error);
-            }
-        };
-        if let Some(expected) = expected.filter(|e| **e != digest) {
-            let _ = fs::remove_file(&temp);
-            return Err(StoreError::DigestMismatch {
-                expected: expected.clone(),
-                actual: digest,
-            });
-        }
-        let path = self.blob_path(&digest);
-        fs::rename(&temp, &path).map_err(io_error("cannot store", &path))?;
-        Ok((digest, size))
+        let mut writer = self.blob_writer()?;
+        let mut reader = reader;
+        io::copy(&mut reader, &mut writer).map_err(io_error("cannot write", &writer.temp))?;
+        writer.commit(expected)
     }
     // ANCHOR_END: put_blob
+
+    /// A blob being written: bytes go to a temporary file and are hashed
+    /// on the way; [`BlobWriter::commit`] names it by its digest. Dropped
+    /// uncommitted, it leaves nothing.
+    pub fn blob_writer(&self) -> Result<BlobWriter, StoreError> {
+        let temp = self.temp_path();
+        let file = File::create(&temp).map_err(io_error("cannot create", &temp))?;
+        Ok(BlobWriter {
+            store: self.clone(),
+            writer: Some(HashingWriter::new(file)),
+            temp,
+        })
+    }
 
     /// Store a JSON document as a blob.
     pub fn put_json(&self, value: &impl serde::Serialize) -> Result<(Digest, u64), StoreError> {
@@ -349,6 +339,18 @@ impl Store {
         manifest: &Digest,
         size: u64,
     ) -> Result<(), StoreError> {
+        self.tag_as(reference, manifest, size, MediaType::ImageManifest)
+    }
+
+    /// [`Store::tag`] for a manifest of another media type (docker's
+    /// schema 2, as pulled).
+    pub fn tag_as(
+        &self,
+        reference: &Reference,
+        manifest: &Digest,
+        size: u64,
+        media_type: MediaType,
+    ) -> Result<(), StoreError> {
         let _lock = self.lock()?;
         let mut index = self.index()?;
         let name = reference.to_string();
@@ -359,7 +361,7 @@ impl Store {
             .cloned()
             .collect();
         let descriptor = DescriptorBuilder::default()
-            .media_type(MediaType::ImageManifest)
+            .media_type(media_type)
             .digest(
                 manifest
                     .as_str()
@@ -382,6 +384,32 @@ impl Store {
                 digest: manifest.to_string(),
                 why: e.to_string(),
             })?;
+        manifests.push(descriptor);
+        index.set_manifests(manifests);
+        self.write_index(&index)
+    }
+
+    /// Give the image named `from` the name `to` too (`tag`), keeping its
+    /// manifest's descriptor as it is (media type, size).
+    pub fn retag(&self, from: &Reference, to: &Reference) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
+        let mut index = self.index()?;
+        let (from_name, to_name) = (from.to_string(), to.to_string());
+        let mut descriptor = index
+            .manifests()
+            .iter()
+            .find(|d| ref_name(d).as_deref() == Some(from_name.as_str()))
+            .cloned()
+            .ok_or_else(|| StoreError::NoSuchImage(from.clone()))?;
+        let mut annotations = descriptor.annotations().clone().unwrap_or_default();
+        annotations.insert(ANNOTATION_REF_NAME.to_string(), to_name.clone());
+        descriptor.set_annotations(Some(annotations));
+        let mut manifests: Vec<Descriptor> = index
+            .manifests()
+            .iter()
+            .filter(|d| ref_name(d).as_deref() != Some(to_name.as_str()))
+            .cloned()
+            .collect();
         manifests.push(descriptor);
         index.set_manifests(manifests);
         self.write_index(&index)
@@ -444,6 +472,11 @@ impl Store {
             manifest,
             config,
         })
+    }
+
+    /// Read and parse the config blob `digest`.
+    pub fn image_config(&self, digest: &Digest) -> Result<ImageConfiguration, StoreError> {
+        self.read_json("config", digest)
     }
 
     fn read_json<T: serde::de::DeserializeOwned>(
@@ -571,6 +604,58 @@ impl Store {
         Ok(removed)
     }
     // ANCHOR_END: gc
+}
+
+/// A blob on its way into the store: see [`Store::blob_writer`].
+#[derive(Debug)]
+pub struct BlobWriter {
+    store: Store,
+    writer: Option<HashingWriter<File>>,
+    temp: PathBuf,
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.writer.as_mut() {
+            Some(writer) => writer.write(buf),
+            None => Err(io::Error::other("the blob was already committed")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.as_mut().map_or(Ok(()), |w| w.flush())
+    }
+}
+
+impl BlobWriter {
+    /// Sync the bytes written and name the blob by their digest. With
+    /// `expected`, refuse any other digest, keeping nothing.
+    pub fn commit(mut self, expected: Option<&Digest>) -> Result<(Digest, u64), StoreError> {
+        let Some(writer) = self.writer.take() else {
+            return Err(io_error("cannot commit twice", &self.temp)(
+                io::Error::other("committed"),
+            ));
+        };
+        let (digest, size, file) = writer.finish();
+        file.sync_all()
+            .map_err(io_error("cannot sync", &self.temp))?;
+        if let Some(expected) = expected.filter(|e| **e != digest) {
+            return Err(StoreError::DigestMismatch {
+                expected: expected.clone(),
+                actual: digest,
+            });
+        }
+        let path = self.store.blob_path(&digest);
+        fs::rename(&self.temp, &path).map_err(io_error("cannot store", &path))?;
+        Ok((digest, size))
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        // Committed blobs were renamed away; anything else goes.
+        let _ = fs::remove_file(&self.temp);
+    }
 }
 
 /// The `org.opencontainers.image.ref.name` annotation of a descriptor.

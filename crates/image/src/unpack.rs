@@ -40,6 +40,7 @@ use entries::{ArchiveKind, Unpacker};
 /// The xattr overlayfs reads to treat a lower directory as opaque.
 pub const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// What was unpacked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,12 +133,13 @@ pub enum UnpackError {
 }
 
 // ANCHOR: open_layer
-/// The uncompressed tar stream of a layer blob, gzipped or not. Gzip is
-/// recognised by its magic bytes rather than trusted from a media type.
-/// Multi-member gzip (concatenated streams) is read whole, as Go's gzip
-/// reader does, since that is what produced most layers.
+/// The uncompressed tar stream of a layer blob: gzip, zstd or plain tar.
+/// The compression is recognised by its magic bytes rather than trusted
+/// from a media type. Multi-member gzip (concatenated streams) is read
+/// whole, as Go's gzip reader does, since that is what produced most
+/// layers.
 pub fn open_layer<'a>(mut reader: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
-    let mut magic = [0u8; 2];
+    let mut magic = [0u8; 4];
     let mut seen = 0;
     while seen < magic.len() {
         match reader.read(&mut magic[seen..]) {
@@ -149,8 +151,12 @@ pub fn open_layer<'a>(mut reader: impl Read + 'a) -> io::Result<Box<dyn Read + '
     }
     // Put the peeked bytes back in front of the rest.
     let whole = io::Cursor::new(magic).take(seen as u64).chain(reader);
-    if seen == 2 && magic == GZIP_MAGIC {
+    if seen >= 2 && magic[..2] == GZIP_MAGIC {
         Ok(Box::new(MultiGzDecoder::new(whole)))
+    } else if seen == 4 && magic == ZSTD_MAGIC {
+        let decoder = ruzstd::decoding::StreamingDecoder::new(whole)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
+        Ok(Box::new(decoder))
     } else {
         Ok(Box::new(whole))
     }

@@ -23,7 +23,7 @@ use cratebox_image::build::{add_layer, store_layer_dir, store_layer_file};
 use cratebox_image::digest::Digest;
 use cratebox_image::layers::{chain_ids_of, UnpackedLayers};
 use cratebox_image::reference::Reference;
-use cratebox_image::store::{Image, Store};
+use cratebox_image::store::{Image, Store, StoreError};
 use cratebox_sandbox::ContainerCommand;
 
 use crate::containers::{Containers, Record, Status};
@@ -35,9 +35,32 @@ use crate::RunOutcome;
 /// On whose behalf the store keeps the images of existing containers.
 pub(crate) const CONTAINERS_OWNER: &str = "containers";
 
+/// Where images come from when the store lacks them (chapter 8's
+/// registries). The engine only knows this much of them.
+pub trait Registry: Send + Sync {
+    /// The name the store keeps `name` under, as docker normalises it
+    /// (`docker.io/library/alpine` → `alpine:latest`); `None` leaves the
+    /// name as it is.
+    fn local_name(&self, name: &str) -> Option<Reference>;
+    /// Fetch `name` into `engine`'s store; the name it is stored under.
+    fn pull(&self, engine: &Engine, name: &str) -> Result<Reference, String>;
+}
+
+/// A [`Registry`] that an engine holds.
+#[derive(Clone)]
+pub struct RegistryHandle(pub std::sync::Arc<dyn Registry>);
+
+impl std::fmt::Debug for RegistryHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RegistryHandle")
+    }
+}
+
 /// The state directories, opened.
 #[derive(Debug, Clone)]
 pub struct Engine {
+    /// Where a missing image is pulled from; `None` before chapter 8.
+    pub registry: Option<RegistryHandle>,
     state_root: PathBuf,
     /// The image store.
     pub store: Store,
@@ -68,6 +91,7 @@ impl Engine {
     /// Open (and create) the state under `state_root`.
     pub fn open(state_root: &Path) -> Result<Engine, EngineError> {
         Ok(Engine {
+            registry: None,
             state_root: state_root.to_path_buf(),
             store: Store::open(&state_root.join("oci"))?,
             layers: UnpackedLayers::open(&state_root.join("layers"))?,
@@ -150,12 +174,33 @@ impl Engine {
 
     /// Find an image by name, importing the demo image first if that is the one asked for.
     pub fn image(&self, name: &str) -> Result<Image, EngineError> {
-        let reference: Reference = name.parse()?;
+        let reference = self.local_name(name)?;
         if reference.to_string() == DEMO_IMAGE {
             self.ensure_demo()?;
         }
         Ok(self.store.resolve(&reference)?)
     }
+
+    /// The name the store keeps `name` under.
+    pub fn local_name(&self, name: &str) -> Result<Reference, EngineError> {
+        let reference: Reference = name.parse()?;
+        let normalised = self.registry.as_ref().and_then(|r| r.0.local_name(name));
+        Ok(normalised.unwrap_or(reference))
+    }
+
+    // ANCHOR: image_or_pull
+    /// [`Engine::image`], pulling the image first when the store lacks it
+    /// and a registry is set (`run`, `create`, and a build's `FROM`).
+    pub fn image_or_pull(&self, name: &str) -> Result<Image, EngineError> {
+        match (self.image(name), &self.registry) {
+            (Err(EngineError::Store(StoreError::NoSuchImage(_))), Some(registry)) => {
+                let reference = registry.0.pull(self, name).map_err(EngineError::Pull)?;
+                Ok(self.store.resolve(&reference)?)
+            }
+            (found, _) => found,
+        }
+    }
+    // ANCHOR_END: image_or_pull
 
     // ANCHOR: run
     /// `run IMAGE [COMMAND]`: unpack what is not unpacked yet, make a
@@ -169,7 +214,7 @@ impl Engine {
         image_name: &str,
         request: &RunRequest,
     ) -> Result<(Record, RunOutcome), EngineError> {
-        let image = self.image(image_name)?;
+        let image = self.image_or_pull(image_name)?;
         let lowers = self.layers.ensure(&self.store, &image)?;
         let (command, env) = command_for(&image, &request.command);
         let mut record = self.containers.create(
@@ -276,7 +321,7 @@ impl Engine {
     /// `rmi IMAGE`: remove the name, then every blob and unpacked layer no
     /// remaining image uses. Refused while a container uses the image.
     pub fn remove_image(&self, name: &str) -> Result<(Reference, Vec<Digest>), EngineError> {
-        let reference: Reference = name.parse()?;
+        let reference = self.local_name(name)?;
         let image = self.store.resolve(&reference)?;
         if let Some(user) = self
             .containers

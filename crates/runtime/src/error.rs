@@ -28,6 +28,9 @@ pub enum EngineError {
     /// Its network could not be set up or taken down (chapter 7).
     #[error("{0}")]
     Network(String),
+    /// A missing image could not be pulled (chapter 8).
+    #[error("{0}")]
+    Pull(String),
     /// The image store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -119,7 +119,7 @@ impl Engine {
         image_name: &str,
         request: &CreateRequest,
     ) -> Result<Record, EngineError> {
-        let image = self.image(image_name)?;
+        let image = self.image_or_pull(image_name)?;
         // Unpack now: `run -d` should fail here, not in the supervisor.
         self.layers.ensure(&self.store, &image)?;
         let config = image.config.config().clone().unwrap_or_default();
