@@ -485,11 +485,21 @@ impl Store {
         digest: &Digest,
     ) -> Result<T, StoreError> {
         let bytes = self.read_blob(digest)?;
-        serde_json::from_slice(&bytes).map_err(|e| StoreError::BadJson {
+        let bad = |e: serde_json::Error| StoreError::BadJson {
             what,
             digest: digest.to_string(),
             why: e.to_string(),
-        })
+        };
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
+        // The spec makes a config's `history` optional; the parser's type
+        // does not, so a config without one (as other tools write) gets an
+        // empty one. The blob itself stays as it is.
+        if what == "config" && value.get("history").is_none() {
+            if let Some(object) = value.as_object_mut() {
+                object.insert("history".into(), serde_json::Value::Array(Vec::new()));
+            }
+        }
+        serde_json::from_value(value).map_err(bad)
     }
 
     /// Where the images kept without a name by `owner` are listed.

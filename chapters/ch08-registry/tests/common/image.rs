@@ -33,7 +33,24 @@ impl TestImage {
 
     /// A one-layer image of `tar` (gzipped here) for `architecture`.
     pub fn from_tar(tar: &[u8], architecture: &str, variant: Option<&str>) -> TestImage {
-        let layer = gzip(tar);
+        TestImage::from_layer(
+            tar,
+            gzip(tar),
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            architecture,
+            variant,
+        )
+    }
+
+    /// A one-layer image of `tar` stored as `layer`, compressed as
+    /// `layer_type` says.
+    pub fn from_layer(
+        tar: &[u8],
+        layer: Vec<u8>,
+        layer_type: &str,
+        architecture: &str,
+        variant: Option<&str>,
+    ) -> TestImage {
         let mut config = json!({
             "architecture": architecture,
             "os": "linux",
@@ -48,7 +65,7 @@ impl TestImage {
             "schemaVersion": 2,
             "mediaType": MANIFEST_TYPE,
             "config": descriptor("application/vnd.oci.image.config.v1+json", &config),
-            "layers": [descriptor("application/vnd.oci.image.layer.v1.tar+gzip", &layer)],
+            "layers": [descriptor(layer_type, &layer)],
         });
         let manifest = serde_json::to_vec(&manifest).expect("manifest JSON");
         TestImage {
@@ -110,6 +127,8 @@ pub fn tar_with_file(name: &str, contents: &[u8]) -> Vec<u8> {
     header.set_path(name).expect("a short path");
     header.set_size(contents.len() as u64);
     header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
     header.set_mtime(0);
     header.set_entry_type(tar::EntryType::Regular);
     header.set_cksum();
@@ -127,6 +146,8 @@ pub fn tar_with_raw_name(name: &str, contents: &[u8]) -> Vec<u8> {
     header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
     header.set_size(contents.len() as u64);
     header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
     header.set_mtime(0);
     header.set_entry_type(tar::EntryType::Regular);
     header.set_cksum();

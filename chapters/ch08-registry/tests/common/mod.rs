@@ -9,6 +9,7 @@
 pub mod fake;
 pub mod http;
 pub mod image;
+pub mod lab;
 pub mod registry;
 pub mod token;
 
