@@ -363,3 +363,49 @@ fn put_index(addr: &str, repository: &str, tag: &str, index: &str) {
         String::from_utf8_lossy(&reply.body)
     );
 }
+
+#[test]
+fn a_big_blob_goes_up_in_chunks() {
+    let Some((_turn, lab)) = setup() else {
+        return;
+    };
+    let registry = Registry::start(Setup::Plain);
+    lab.trust(&registry);
+    let name = format!("{}/chunks/demo:v1", registry.addr());
+    lab.ok(&["tag", "demo", &name]);
+    let store = cratebox_image::store::Store::open(&lab.root().join("oci")).unwrap();
+    let settings = cratebox_registry::settings::Settings::in_dir(lab.config.path());
+    let target: cratebox_registry::name::ImageName = name.parse().unwrap();
+    // 256 KiB chunks: the demo's layer (megabytes) takes many PATCHes.
+    let options = cratebox_registry::push::PushOptions { chunk: 256 << 10 };
+    let progress = cratebox_registry::progress::Quiet;
+    let pushed = cratebox_registry::push::push(
+        &store,
+        &settings,
+        &target.local(),
+        &target,
+        &options,
+        &progress,
+    )
+    .unwrap();
+    assert_eq!(pushed.digest.to_string(), lab.local_digest(&name));
+    // The registry checked the digest of what it put together.
+    let raw = run_tool(
+        &tool("skopeo").unwrap(),
+        &[
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{name}"),
+        ],
+    );
+    assert_eq!(sha256_digest(raw.as_bytes()), pushed.digest.to_string());
+    lab.ok(&["rmi", &name]);
+    lab.ok(&["rmi", "demo"]);
+    assert_eq!(
+        lab.ok(&["run", "--rm", "--network", "none", &name, "echo", "whole"]),
+        "whole\n"
+    );
+    drop(registry);
+    lab.finish();
+}

@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde::Deserialize;
-use ureq::http::{self, Method, Response, StatusCode, Uri};
+pub use ureq::http::Method;
+use ureq::http::{self, Response, StatusCode, Uri};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::Body;
 
@@ -532,8 +533,11 @@ fn encode(value: &str) -> String {
 /// A transport error in a few words, with the fix for a TLS one.
 fn describe(error: &ureq::Error) -> String {
     let text = error.to_string();
-    if text.contains("certificate") || text.contains("Tls") || text.contains("tls") {
-        format!("{text} (put the registry's CA in certs.d/HOST/ca.crt, or list it in insecure-registries if it speaks plain HTTP)")
+    if text.contains("InvalidContentType") || text.contains("corrupt message") {
+        // What comes back from an HTTPS hello sent to a plain HTTP server.
+        format!("{text} (it does not speak TLS: if it is a plain HTTP registry, list it in insecure-registries in daemon.json)")
+    } else if text.contains("certificate") || text.contains("Tls") || text.contains("tls") {
+        format!("{text} (put the registry's CA in certs.d/HOST/ca.crt)")
     } else {
         text
     }

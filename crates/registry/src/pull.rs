@@ -119,15 +119,21 @@ pub fn pull(
         .to_string()
         .parse()
         .map_err(StoreError::from)?;
-    let config = fetch_config(&client, to.store, &name.repository, &config_digest)?;
+    // What this pull adds is taken out again if it fails part way.
+    let undo = Undo::new(to);
+    let config = fetch_config(&client, &undo, &name.repository, &config_digest)?;
     check_platform(name, &config, options)?;
     let layers = layer_digests(&client, &manifest, &config)?;
-    fetch_layers(&client, to, &name.repository, &layers, progress)?;
+    fetch_layers(&client, &undo, &name.repository, &layers, progress)?;
     // Everything is in: now the manifest, and the name last of all.
-    to.store.put_blob(&image.bytes[..], Some(&image.digest))?;
+    if !to.store.has_blob(&image.digest) {
+        to.store.put_blob(&image.bytes[..], Some(&image.digest))?;
+        undo.made(Made::Blob(image.digest.clone()));
+    }
     let media_type = MediaType::from(image.media_type.as_str());
     to.store
         .tag_as(&local, &image.digest, image.bytes.len() as u64, media_type)?;
+    undo.keep();
     let sources = Sources::beside(to.store.root());
     for blob in layers.iter().map(|l| &l.blob).chain([&config_digest]) {
         sources.record(blob, &name.registry, &name.repository);
@@ -233,18 +239,78 @@ fn parse<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Something a pull added to the store or the layers.
+#[derive(Debug)]
+enum Made {
+    Blob(Digest),
+    Layer(Digest),
+}
+
+// ANCHOR: undo
+/// What a pull added, removed again unless [`Undo::keep`] is called: a
+/// pull that fails part way (a layer refused, the network gone) leaves
+/// the store as it found it, not with half an image nobody names.
+struct Undo<'a> {
+    to: Destination<'a>,
+    made: Mutex<Vec<Made>>,
+    kept: AtomicBool,
+}
+
+impl<'a> Undo<'a> {
+    fn new(to: Destination<'a>) -> Undo<'a> {
+        Undo {
+            to,
+            made: Mutex::new(Vec::new()),
+            kept: AtomicBool::new(false),
+        }
+    }
+
+    fn made(&self, made: Made) {
+        self.made
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(made);
+    }
+
+    fn keep(self) {
+        self.kept.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Undo<'_> {
+    fn drop(&mut self) {
+        if self.kept.load(Ordering::Relaxed) {
+            return;
+        }
+        for made in self
+            .made
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            let _ = match made {
+                Made::Blob(digest) => std::fs::remove_file(self.to.store.blob_path(&digest)),
+                Made::Layer(chain_id) => std::fs::remove_dir_all(self.to.layers.dir(&chain_id)),
+            };
+        }
+    }
+}
+// ANCHOR_END: undo
+
 /// The config blob, from the store or the registry.
 fn fetch_config(
     client: &Client,
-    store: &Store,
+    undo: &Undo<'_>,
     repository: &str,
     digest: &Digest,
 ) -> Result<ImageConfiguration, RegistryError> {
+    let store = undo.to.store;
     if !store.has_blob(digest) {
         let reader = BlobReader::open(client, repository, digest.as_str(), Box::new(|_, _| {}))?;
         store
             .put_blob(reader.take(MAX_CONFIG), Some(digest))
             .map_err(|e| mismatch(client, "config", e))?;
+        undo.made(Made::Blob(digest.clone()));
     }
     Ok(store.image_config(digest)?)
 }
@@ -297,11 +363,12 @@ struct Job {
 /// first failure stops the others.
 fn fetch_layers(
     client: &Client,
-    to: Destination<'_>,
+    undo: &Undo<'_>,
     repository: &str,
     layers: &[LayerDigests],
     progress: &dyn Progress,
 ) -> Result<(), RegistryError> {
+    let to = undo.to;
     let diff_ids: Vec<Digest> = layers.iter().map(|l| l.diff_id.clone()).collect();
     let mut queue = VecDeque::new();
     for (layer, chain_id) in layers.iter().zip(chain_ids(&diff_ids)) {
@@ -328,7 +395,7 @@ fn fetch_layers(
                 if failed.load(Ordering::Relaxed) {
                     break;
                 }
-                match fetch_layer(client, to, repository, &job, &failed, progress) {
+                match fetch_layer(client, undo, repository, &job, &failed, progress) {
                     Ok(()) => progress.status(&job.id, "Pull complete"),
                     Err(error) => {
                         failed.store(true, Ordering::Relaxed);
@@ -355,17 +422,19 @@ fn fetch_layers(
 /// the layer is renamed into place; the blob is committed after.
 fn fetch_layer(
     client: &Client,
-    to: Destination<'_>,
+    undo: &Undo<'_>,
     repository: &str,
     job: &Job,
     failed: &AtomicBool,
     progress: &dyn Progress,
 ) -> Result<(), RegistryError> {
+    let to = undo.to;
     let LayerDigests { blob, diff_id } = &job.layer;
     let unpacked = to.layers.dir(&job.chain_id).is_dir();
     if to.store.has_blob(blob) {
         // In the store, not unpacked (another image's layer on other parents).
         to.layers.unpack(to.store, blob, diff_id, &job.chain_id)?;
+        undo.made(Made::Layer(job.chain_id.clone()));
         return Ok(());
     }
     let on_progress = Box::new(|done, total| progress.bytes(&job.id, "Downloading", done, total));
