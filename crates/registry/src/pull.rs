@@ -99,6 +99,16 @@ pub fn pull(
     };
     let local = name.local();
     let manifest: ImageManifest = parse(&client, "manifest", &image.bytes)?;
+    let config_digest: Digest = manifest
+        .config()
+        .digest()
+        .to_string()
+        .parse()
+        .map_err(StoreError::from)?;
+    // What this pull adds is taken out again if it fails part way.
+    let undo = Undo::new(to);
+    let config = fetch_config(&client, &undo, &name.repository, &config_digest)?;
+    check_platform(name, &config, options)?;
     if to
         .store
         .list()?
@@ -113,16 +123,6 @@ pub fn pull(
             fresh: false,
         });
     }
-    let config_digest: Digest = manifest
-        .config()
-        .digest()
-        .to_string()
-        .parse()
-        .map_err(StoreError::from)?;
-    // What this pull adds is taken out again if it fails part way.
-    let undo = Undo::new(to);
-    let config = fetch_config(&client, &undo, &name.repository, &config_digest)?;
-    check_platform(name, &config, options)?;
     let layers = layer_digests(&client, &manifest, &config)?;
     fetch_layers(&client, &undo, &name.repository, &layers, progress)?;
     // Everything is in: now the manifest, and the name last of all.
