@@ -122,7 +122,16 @@ json.dump(index, open(os.path.join(layout, "index.json"), "w"))
 PY
 gzip_name=$registry/bench/gzip:v1
 skopeo copy -q --insecure-policy --dest-tls-verify=false "oci:$work/gzip-layout:latest" "docker://$gzip_name"
-sizes() { skopeo inspect --raw --tls-verify=false "docker://$1" | python3 -c 'import json,sys; print(" + ".join(f"{l[\"size\"]/1e6:.0f}" for l in json.load(sys.stdin)["layers"]), "MB")'; }
+sizes() { skopeo inspect --raw --tls-verify=false "docker://$1" | python3 -c 'import json,sys; print(" + ".join("%.0f" % (l["size"] / 1e6) for l in json.load(sys.stdin)["layers"]), "MB")'; }
+
+# Before each pull: every tool's copy gone. (A script: hyperfine runs
+# commands without a shell.)
+cat >"$work/forget-pulls" <<SCRIPT
+#!/usr/bin/env bash
+rm -rf "$work/state" "$work/oci-out"
+${podman[*]} rmi -a -f >/dev/null 2>&1 || true
+SCRIPT
+chmod +x "$work/forget-pulls"
 
 mkdir -p bench/results
 runs=${RUNS:-10}
@@ -131,7 +140,7 @@ pull() {
     local table=$1 name=$2
     hyperfine --warmup 1 --runs "$runs" -N \
         --export-json "bench/results/ch08-pull-$table.json" \
-        --prepare "rm -rf $work/state $work/oci-out; ${podman[*]} rmi -a -f >/dev/null 2>&1 || true" \
+        --prepare "$work/forget-pulls" \
         -n "cratebox pull" "$bin pull -q $name" \
         -n "skopeo copy to an OCI layout" "skopeo copy -q --src-tls-verify=false docker://$name oci:$work/oci-out:v1" \
         -n "skopeo copy, layers kept as they are" "skopeo copy -q --src-tls-verify=false --dest-oci-accept-uncompressed-layers docker://$name oci:$work/oci-out:v1" \

@@ -12,8 +12,10 @@
 //!                                           blobs the registry has
 //! ```
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
+use std::sync::Mutex;
 
 use cratebox_image::digest::Digest;
 use cratebox_image::reference::Reference;
@@ -54,6 +56,9 @@ pub struct Pushed {
     pub size: usize,
 }
 
+/// How many blobs go up at once.
+pub const PARALLEL_UPLOADS: usize = 3;
+
 /// How a blob got to the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {
@@ -63,6 +68,17 @@ pub enum Sent {
     Mounted(String),
     /// Uploaded.
     Uploaded,
+}
+
+/// What docker prints for each.
+impl std::fmt::Display for Sent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sent::Exists => f.write_str("Layer already exists"),
+            Sent::Mounted(from) => write!(f, "Mounted from {from}"),
+            Sent::Uploaded => f.write_str("Pushed"),
+        }
+    }
 }
 
 // ANCHOR: push
@@ -88,32 +104,42 @@ pub fn push(
         blobs.push((layer.blob.clone(), true));
     }
     blobs.push((image.id().parse().map_err(StoreError::from)?, false));
-    for (blob, shown) in &blobs {
-        let id = &blob.hex()[..12];
-        let sent = send_blob(
-            &client,
-            store,
-            &sources,
-            target,
-            blob,
-            options,
-            &|done, total| {
-                if *shown {
-                    progress.bytes(id, "Pushing", done, Some(total));
+    // Three blobs at a time; the first failure stops the others.
+    let queue = Mutex::new(blobs.iter().collect::<VecDeque<_>>());
+    let first_error = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_UPLOADS {
+            scope.spawn(|| loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                let Some((blob, shown)) = next else { break };
+                if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
+                    break;
                 }
-            },
-        )?;
-        sources.record(blob, &target.registry, &target.repository);
-        if *shown {
-            progress.status(
-                id,
-                &match sent {
-                    Sent::Exists => "Layer already exists".to_string(),
-                    Sent::Mounted(from) => format!("Mounted from {from}"),
-                    Sent::Uploaded => "Pushed".to_string(),
-                },
-            );
+                let id = &blob.hex()[..12];
+                let show_bytes = |done, total| {
+                    if *shown {
+                        progress.bytes(id, "Pushing", done, Some(total));
+                    }
+                };
+                match send_blob(&client, store, &sources, target, blob, options, &show_bytes) {
+                    Ok(sent) => {
+                        sources.record(blob, &target.registry, &target.repository);
+                        if *shown {
+                            progress.status(id, &sent.to_string());
+                        }
+                    }
+                    Err(error) => {
+                        first_error
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(error);
+                    }
+                }
+            });
         }
+    });
+    if let Some(error) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(error);
     }
     let bytes = store.read_blob(&image.manifest_digest)?;
     let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -155,7 +181,7 @@ fn send_blob(
     target: &ImageName,
     blob: &Digest,
     options: &PushOptions,
-    on_progress: &dyn Fn(u64, u64),
+    on_progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Sent, RegistryError> {
     let repository = &target.repository;
     let scope = push_scope(target);
@@ -231,7 +257,7 @@ fn upload(
     mut location: String,
     scope: &str,
     chunk: usize,
-    on_progress: &dyn Fn(u64, u64),
+    on_progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(), RegistryError> {
     let path = store.blob_path(blob);
     let io = |e: std::io::Error| StoreError::Io {
