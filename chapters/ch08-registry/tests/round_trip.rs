@@ -89,6 +89,20 @@ fn build_push_rmi_pull_run_gives_back_the_same_image() {
         "{out:?}"
     );
 
+    // So does a build whose FROM names an image the store lacks.
+    lab.ok(&["rmi", &name]);
+    let child = tempfile::tempdir().unwrap();
+    fs::write(
+        child.path().join("Dockerfile"),
+        format!("FROM {name}\nRUN cat /made > /copied\n"),
+    )
+    .unwrap();
+    let out = lab.run(&["build", "-t", "child", &child.path().display().to_string()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains(&format!("Unable to find image '{name}' locally")), "{out:?}");
+    assert_eq!(lab.ok(&["run", "--rm", "--network", "none", "child", "cat", "/copied"]), "made by a build\n");
+    assert_eq!(lab.local_digest(&name), built);
+
     // A second repository on the same registry: mounted, not uploaded.
     let other = format!("{}/other/app:v1", registry.addr());
     lab.ok(&["tag", &name, &other]);
