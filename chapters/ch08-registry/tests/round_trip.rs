@@ -99,8 +99,23 @@ fn build_push_rmi_pull_run_gives_back_the_same_image() {
     .unwrap();
     let out = lab.run(&["build", "-t", "child", &child.path().display().to_string()]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains(&format!("Unable to find image '{name}' locally")), "{out:?}");
-    assert_eq!(lab.ok(&["run", "--rm", "--network", "none", "child", "cat", "/copied"]), "made by a build\n");
+    assert!(
+        out.stderr
+            .contains(&format!("Unable to find image '{name}' locally")),
+        "{out:?}"
+    );
+    assert_eq!(
+        lab.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "child",
+            "cat",
+            "/copied"
+        ]),
+        "made by a build\n"
+    );
     assert_eq!(lab.local_digest(&name), built);
 
     // A second repository on the same registry: mounted, not uploaded.
@@ -420,6 +435,54 @@ fn a_big_blob_goes_up_in_chunks() {
         lab.ok(&["run", "--rm", "--network", "none", &name, "echo", "whole"]),
         "whole\n"
     );
+    drop(registry);
+    lab.finish();
+}
+
+#[test]
+fn on_a_terminal_each_layer_keeps_one_line_with_a_bar() {
+    let Some((_turn, lab)) = setup() else {
+        return;
+    };
+    let Some(script) = tool("script") else {
+        return;
+    };
+    let registry = Registry::start(Setup::Plain);
+    lab.trust(&registry);
+    let name = format!("{}/tty/demo:v1", registry.addr());
+    lab.ok(&["tag", "demo", &name]);
+    lab.ok(&["push", &name]);
+    lab.ok(&["rmi", &name]);
+    lab.ok(&["rmi", "demo"]);
+    // script(1) gives the program a terminal and keeps what it drew.
+    let command = format!("{} pull {name}", common::lab::BIN);
+    let out = lab
+        .env
+        .command(script.to_str().unwrap())
+        .args(["-qec", &command, "/dev/null"])
+        .env("CRATEBOX_CONFIG", lab.config.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let screen = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(
+        screen.contains(": Downloading ["),
+        "a bar while the bytes come: {screen:?}"
+    );
+    // What stays on the screen: the layer's last state, then docker's lines.
+    let last_frame: Vec<&str> = screen
+        .lines()
+        .map(|line| line.rsplit("\u{1b}[2K").next().unwrap_or(line).trim_end())
+        .filter(|line| !line.is_empty())
+        .collect();
+    let tail = &last_frame[last_frame.len() - 4..];
+    assert!(tail[0].ends_with(": Pull complete"), "{tail:?}");
+    assert!(tail[1].starts_with("Digest: sha256:"), "{tail:?}");
+    assert_eq!(
+        tail[2],
+        format!("Status: Downloaded newer image for {name}")
+    );
+    assert_eq!(tail[3], name);
     drop(registry);
     lab.finish();
 }

@@ -20,6 +20,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub trait Progress: Send + Sync {
     /// The line of `id` (a short digest) now says `status`.
     fn status(&self, id: &str, status: &str);
+    /// The line of `id` says `status` for good (`Pull complete`, `Pushed`).
+    fn done(&self, id: &str, status: &str) {
+        self.status(id, status);
+    }
     /// `done` of `total` bytes of `id` moved (`verb`: Downloading, Pushing).
     fn bytes(&self, id: &str, verb: &str, done: u64, total: Option<u64>);
     /// A line of its own: `Digest: …`, `Status: …`.
@@ -90,6 +94,8 @@ pub struct Bars {
     output: Output,
     multi: MultiProgress,
     lines: Mutex<HashMap<String, ProgressBar>>,
+    /// The bars are all done and drawn for the last time.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl Bars {
@@ -102,7 +108,12 @@ impl Bars {
             output,
             multi: MultiProgress::with_draw_target(target),
             lines: Mutex::new(HashMap::new()),
+            closed: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lines.lock().map(|l| l.is_empty()).unwrap_or(true)
     }
 
     /// The line of `id`, made on first use, in the order first used.
@@ -125,7 +136,7 @@ fn plain_style() -> ProgressStyle {
 }
 
 fn bar_style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix}: {msg} [{bar:50}] {bytes:>9}/{total_bytes}")
+    ProgressStyle::with_template("{prefix}: {msg} [{bar:30}] {bytes:>10}/{total_bytes}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
 }
@@ -136,6 +147,12 @@ impl Progress for Bars {
         bar.set_style(plain_style());
         bar.set_message(status.to_string());
         bar.tick();
+    }
+
+    fn done(&self, id: &str, status: &str) {
+        let bar = self.line(id);
+        bar.set_style(plain_style());
+        bar.finish_with_message(status.to_string());
     }
 
     fn bytes(&self, id: &str, verb: &str, done: u64, total: Option<u64>) {
@@ -151,8 +168,21 @@ impl Progress for Bars {
     }
 
     fn message(&self, text: &str) {
-        // Lines printed above the bars stay; the bars redraw below them.
-        if self.lines.lock().map(|l| l.is_empty()).unwrap_or(true) {
+        // While a bar moves, a line goes above the bars (which redraw
+        // below it); once they are all done, below them, as docker's
+        // `Digest:` and `Status:` are.
+        let settled = self
+            .lines
+            .lock()
+            .map(|lines| lines.values().all(ProgressBar::is_finished))
+            .unwrap_or(true);
+        if settled {
+            if !self.is_empty() && !self.closed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                // indicatif leaves the cursor on the last bar's line, ready
+                // to redraw: end that line, and draw no more.
+                self.multi.set_draw_target(ProgressDrawTarget::hidden());
+                println_flushed(self.output, "");
+            }
             println_flushed(self.output, text);
         } else {
             let _ = self.multi.println(text);

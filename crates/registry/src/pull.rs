@@ -374,7 +374,7 @@ fn fetch_layers(
     for (layer, chain_id) in layers.iter().zip(chain_ids(&diff_ids)) {
         let id = layer.blob.hex()[..12].to_string();
         if to.store.has_blob(&layer.blob) && to.layers.dir(&chain_id).is_dir() {
-            progress.status(&id, "Already exists");
+            progress.done(&id, "Already exists");
         } else {
             progress.status(&id, "Pulling fs layer");
             queue.push_back(Job {
@@ -396,7 +396,7 @@ fn fetch_layers(
                     break;
                 }
                 match fetch_layer(client, undo, repository, &job, &failed, progress) {
-                    Ok(()) => progress.status(&job.id, "Pull complete"),
+                    Ok(()) => progress.done(&job.id, "Pull complete"),
                     Err(error) => {
                         failed.store(true, Ordering::Relaxed);
                         first_error

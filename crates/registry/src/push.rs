@@ -125,7 +125,7 @@ pub fn push(
                     Ok(sent) => {
                         sources.record(blob, &target.registry, &target.repository);
                         if *shown {
-                            progress.status(id, &sent.to_string());
+                            progress.done(id, &sent.to_string());
                         }
                     }
                     Err(error) => {
