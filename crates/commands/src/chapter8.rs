@@ -15,6 +15,7 @@ use cratebox_registry::progress::{for_output, Output};
 use cratebox_registry::pull::{pull, Destination, PullOptions};
 use cratebox_registry::push::{push, PushOptions};
 use cratebox_registry::settings::{Credentials, Settings};
+use cratebox_registry::RegistryError;
 use cratebox_runtime::engine::{Engine, Registry, RegistryHandle};
 
 use crate::chapter6;
@@ -257,7 +258,13 @@ fn login(args: &LoginArgs) -> anyhow::Result<i32> {
     };
     Client::connect(&registry, endpoint, &settings)?
         .with_credentials(credentials.clone())
-        .check_login()?;
+        .check_login()
+        .map_err(|error| match error {
+            RegistryError::Unauthorized { message, .. } => anyhow::anyhow!(
+                "unauthorized: {message}: {registry} refused the login (check the user name and password)"
+            ),
+            other => other.into(),
+        })?;
     settings.save_credentials(&registry, &credentials)?;
     println!("Login Succeeded");
     Ok(0)

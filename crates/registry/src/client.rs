@@ -260,12 +260,16 @@ impl Client {
                 authorization.as_deref(),
             );
             let status = outcome.as_ref().map(|r| r.status()).ok();
-            let retryable = match &outcome {
-                Err(_) => true,
-                Ok(r) => {
-                    r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS
-                }
-            };
+            // Only what can be sent twice without harm is sent again: a
+            // PATCH repeated would append its chunk twice.
+            let idempotent = matches!(request.method, Method::GET | Method::HEAD | Method::PUT);
+            let retryable = idempotent
+                && match &outcome {
+                    Err(_) => true,
+                    Ok(r) => {
+                        r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS
+                    }
+                };
             if retryable && attempt + 1 < ATTEMPTS {
                 std::thread::sleep(FIRST_BACKOFF * 2u32.pow(attempt));
                 attempt += 1;

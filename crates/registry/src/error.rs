@@ -97,7 +97,7 @@ pub enum RegistryError {
         actual: String,
     },
     /// An index with no entry for the platform asked for.
-    #[error("no matching manifest for {platform} in the manifest list entries of {name} (it has: {available}); ask for one with --platform")]
+    #[error("no matching manifest for {platform} in {name} (it has: {available}; --platform picks one of those)")]
     NoPlatform {
         /// The name.
         name: String,

@@ -125,18 +125,7 @@ fn descriptor(media_type: &str, bytes: &[u8]) -> serde_json::Value {
 pub fn tar_with_file(name: &str, contents: &[u8]) -> Vec<u8> {
     let mut header = tar::Header::new_ustar();
     header.set_path(name).expect("a short path");
-    header.set_size(contents.len() as u64);
-    header.set_mode(0o644);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(0);
-    header.set_entry_type(tar::EntryType::Regular);
-    header.set_cksum();
-    let mut builder = tar::Builder::new(Vec::new());
-    builder
-        .append(&header, contents)
-        .expect("append to a tar in memory");
-    builder.into_inner().expect("finish the tar")
+    one_file_tar(header, contents)
 }
 
 /// A tar with one file named `name` as is, `..` and all: what the tar
@@ -144,6 +133,11 @@ pub fn tar_with_file(name: &str, contents: &[u8]) -> Vec<u8> {
 pub fn tar_with_raw_name(name: &str, contents: &[u8]) -> Vec<u8> {
     let mut header = tar::Header::new_old();
     header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    one_file_tar(header, contents)
+}
+
+/// A tar of one regular file whose header already has its name.
+fn one_file_tar(mut header: tar::Header, contents: &[u8]) -> Vec<u8> {
     header.set_size(contents.len() as u64);
     header.set_mode(0o644);
     header.set_uid(0);
