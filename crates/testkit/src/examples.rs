@@ -228,7 +228,9 @@ pub fn container_argv(program: &str, args: &[String]) -> Option<Vec<String>> {
     let mut rest = args;
     let subcommands: &[&str] = match program {
         "ch04-layers" | "ch05-dockerfile" => &["run"],
-        "ch06-containers" | "ch07-network" | "cratebox" => &["run", "create", "exec"],
+        "ch06-containers" | "ch07-network" | "ch08-registry" | "cratebox" => {
+            &["run", "create", "exec"]
+        }
         _ => &[],
     };
     if !subcommands.is_empty() {
