@@ -55,21 +55,21 @@ fn seed_shaped_dockerfile_builds_and_runs_its_script() {
     }
     let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    let dir = context(&env, "seed");
-    let out = build_ok(&env, "seed", &dir, &[]);
+    let dir = context(&env, "notes-server");
+    let out = build_ok(&env, "notes-server", &dir, &[]);
     assert!(out.contains("Step 9/9 : CMD [\"start.sh\"]"), "{out}");
-    assert!(out.contains("Successfully tagged seed:latest"), "{out}");
+    assert!(out.contains("Successfully tagged notes-server:latest"), "{out}");
     assert_eq!(cache_hits(&out), 0, "{out}");
 
     // Running it runs start.sh, found by PATH, which runs the server the
     // tarball brought through the symlink RUN made.
-    let ran = env.run_ok(BIN, &["run", "--rm", "seed"]);
+    let ran = env.run_ok(BIN, &["run", "--rm", "notes-server"]);
     insta::assert_snapshot!(ran, @r"
     start.sh: config 2 settings
     server: hello from the recipe (ports 8080,7000)
     ");
     let inspect: serde_json::Value =
-        serde_json::from_str(&env.run_ok(BIN, &["inspect", "seed"])).unwrap();
+        serde_json::from_str(&env.run_ok(BIN, &["inspect", "notes-server"])).unwrap();
     let config = &inspect[0]["Config"];
     assert_eq!(inspect[0]["Author"], "A Learner <learner@example.org>");
     assert_eq!(config["Cmd"], serde_json::json!(["start.sh"]));
@@ -89,8 +89,8 @@ fn rebuilds_use_the_cache_until_the_first_change() {
     }
     let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    let dir = context(&env, "seed");
-    let first = build_ok(&env, "seed", &dir, &[]);
+    let dir = context(&env, "notes-server");
+    let first = build_ok(&env, "notes-server", &dir, &[]);
     let id = |out: &str| {
         out.lines()
             .find(|l| l.starts_with("Successfully built"))
@@ -99,7 +99,7 @@ fn rebuilds_use_the_cache_until_the_first_change() {
     };
 
     // Unchanged: every step after FROM comes from the cache, same image.
-    let again = build_ok(&env, "seed", &dir, &[]);
+    let again = build_ok(&env, "notes-server", &dir, &[]);
     assert_eq!(cache_hits(&again), 8, "{again}");
     assert_eq!(id(&first), id(&again), "same image id");
 
@@ -112,12 +112,12 @@ fn rebuilds_use_the_cache_until_the_first_change() {
         .unwrap()
         .set_modified(later)
         .unwrap();
-    assert_eq!(cache_hits(&build_ok(&env, "seed", &dir, &[])), 8);
+    assert_eq!(cache_hits(&build_ok(&env, "notes-server", &dir, &[])), 8);
 
     // New contents are: steps 2 and 3 still come from the cache, the ADD
     // of server.conf and everything after it run again.
     fs::write(&conf, "ports=9090\ngreeting=\"changed\"\n").unwrap();
-    let changed = build_ok(&env, "seed", &dir, &[]);
+    let changed = build_ok(&env, "notes-server", &dir, &[]);
     assert_eq!(cache_hits(&changed), 2, "{changed}");
     assert!(
         changed.contains("Step 4/9 : ADD server.conf /etc/server/server.conf\n ---> "),
@@ -127,15 +127,15 @@ fn rebuilds_use_the_cache_until_the_first_change() {
         !changed.contains("Step 4/9 : ADD server.conf /etc/server/server.conf\n ---> Using cache"),
         "{changed}"
     );
-    let ran = env.run_ok(BIN, &["run", "--rm", "seed"]);
+    let ran = env.run_ok(BIN, &["run", "--rm", "notes-server"]);
     assert!(ran.contains("server: changed (ports 9090)"), "{ran}");
 
     // So is a new mode, with the same contents.
     fs::set_permissions(&conf, fs::Permissions::from_mode(0o600)).unwrap();
-    assert_eq!(cache_hits(&build_ok(&env, "seed", &dir, &[])), 2);
+    assert_eq!(cache_hits(&build_ok(&env, "notes-server", &dir, &[])), 2);
 
     // --no-cache runs everything.
-    let fresh = build_ok(&env, "seed", &dir, &["--no-cache"]);
+    let fresh = build_ok(&env, "notes-server", &dir, &["--no-cache"]);
     assert_eq!(cache_hits(&fresh), 0, "{fresh}");
     assert_ne!(id(&fresh), id(&first));
     env.finish();
@@ -465,13 +465,13 @@ fn hostile_contexts_cannot_reach_outside() {
     env.finish();
 }
 
-/// The seed's server.tar.gz is committed (so its context builds as it is),
+/// The notes server's server.tar.gz is committed (so its context builds as it is),
 /// and made from server/ with
 /// `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - server | gzip -n -9`.
 /// It must hold exactly what server/ holds.
 #[test]
 fn the_seed_tarball_matches_its_directory() {
-    let seed = common::fixtures().join("seed");
+    let seed = common::fixtures().join("notes-server");
     let file = fs::File::open(seed.join("server.tar.gz")).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut in_tar = Vec::new();
@@ -546,8 +546,8 @@ fn rmi_keeps_the_build_cache_and_prune_empties_it() {
     }
     let _turn = cratebox_testkit::one_at_a_time();
     let env = TestEnv::new();
-    let seed = context(&env, "seed");
-    build_ok(&env, "seed", &seed, &[]);
+    let seed = context(&env, "notes-server");
+    build_ok(&env, "notes-server", &seed, &[]);
     let other = inline(
         &env,
         "other",
@@ -561,17 +561,17 @@ fn rmi_keeps_the_build_cache_and_prune_empties_it() {
     };
 
     // Removing one image leaves the cache of the other build whole...
-    env.run_ok(BIN, &["rmi", "seed"]);
+    env.run_ok(BIN, &["rmi", "notes-server"]);
     env.run_ok(BIN, &["rmi", "other"]);
-    assert_eq!(cache_hits(&build_ok(&env, "seed", &seed, &[])), 8);
+    assert_eq!(cache_hits(&build_ok(&env, "notes-server", &seed, &[])), 8);
 
     // ...until the cache is pruned: then only named images keep blobs.
     let before = blobs();
     let pruned = env.run_ok(BIN, &["prune"]);
     assert!(pruned.starts_with("Deleted build cache: "), "{pruned}");
     assert!(blobs() < before, "{pruned}");
-    assert_eq!(cache_hits(&build_ok(&env, "seed", &seed, &[])), 0);
-    assert_eq!(env.run_ok(BIN, &["run", "--rm", "seed"]).lines().count(), 2);
+    assert_eq!(cache_hits(&build_ok(&env, "notes-server", &seed, &[])), 0);
+    assert_eq!(env.run_ok(BIN, &["run", "--rm", "notes-server"]).lines().count(), 2);
     env.finish();
 }
 

@@ -326,13 +326,13 @@ fn publish_all_publishes_what_the_seed_image_exposes() {
         return;
     };
     let lab = Lab::new();
-    let seed = common::workspace_root().join("chapters/ch05-dockerfile/tests/fixtures/seed");
-    lab.ok(&env, &["build", "-q", "-t", "seed", seed.to_str().unwrap()]);
+    let seed = common::workspace_root().join("chapters/ch05-dockerfile/tests/fixtures/notes-server");
+    lab.ok(&env, &["build", "-q", "-t", "notes-server", seed.to_str().unwrap()]);
     lab.ok(
         &env,
-        &["run", "-d", "--name", "seed", "-P", "seed", "sleep", "1000"],
+        &["run", "-d", "--name", "notes-server", "-P", "notes-server", "sleep", "1000"],
     );
-    let ports = lab.ok(&env, &["port", "seed"]);
+    let ports = lab.ok(&env, &["port", "notes-server"]);
     let lines: Vec<&str> = ports.lines().collect();
     assert_eq!(lines.len(), 2, "{ports}");
     assert!(
@@ -352,8 +352,8 @@ fn publish_all_publishes_what_the_seed_image_exposes() {
             "{rules}"
         );
     }
-    lab.ok(&env, &["rm", "-f", "seed"]);
-    lab.ok(&env, &["rmi", "seed"]);
+    lab.ok(&env, &["rm", "-f", "notes-server"]);
+    lab.ok(&env, &["rmi", "notes-server"]);
     assert_eq!(ruleset(&lab.host), "");
     env.finish();
 }

@@ -14,7 +14,7 @@
 //! rebuilt (see [`crate::verify`]).
 //!
 //! `crates/testkit/tests/commands_used.rs` parses the README, the chapter
-//! demos, the book's samples and the seed Dockerfile, and fails when any of
+//! demos, the book's samples and the notes-server Dockerfile, and fails when any of
 //! them runs a command that is not here.
 
 use std::ffi::OsString;

@@ -281,7 +281,7 @@ mod tests {
                 Some(&["cat", "/x"][..]),
             ),
             ("ch04-layers", &["run", "--name", "web", "demo"][..], None),
-            ("ch05-dockerfile", &["history", "seed"][..], None),
+            ("ch05-dockerfile", &["history", "notes-server"][..], None),
             (
                 "ch06-containers",
                 &[

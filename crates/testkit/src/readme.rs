@@ -134,7 +134,7 @@ pub fn run_readme_examples(program: &str, bin: &str, expected: &[Expect]) {
 }
 
 /// A relative path the README gives from the repository's root
-/// (`chapters/ch05-dockerfile/tests/fixtures/seed`), made absolute, since
+/// (`chapters/ch05-dockerfile/tests/fixtures/notes-server`), made absolute, since
 /// the examples run elsewhere.
 fn from_workspace(arg: &str) -> String {
     let in_workspace = workspace_root().join(arg);

@@ -2,7 +2,7 @@
 //! covers every command the project shows a reader running inside a
 //! container: the README's examples, the chapters' demos and the lines they
 //! suggest, the book's recorded samples (with the Dockerfiles they show),
-//! and the seed recipe the README builds. Each is read from its file and
+//! and the notes-server recipe the README builds. Each is read from its file and
 //! parsed as `sh` would, so a new command in any of them fails here until it
 //! is on the list, and so in both kinds of image.
 
@@ -33,8 +33,8 @@ const MEANT_TO_BE_MISSING: [&str; 2] = ["no-such-command", "/etc/passwd"];
 /// 7's samples bind the host's static busybox for its httpd.
 const BOUND_FROM_THE_HOST: [&str; 1] = ["busybox"];
 
-/// The seed recipe's build context: the README builds it.
-const SEED: &str = "chapters/ch05-dockerfile/tests/fixtures/seed";
+/// The notes-server recipe's build context: the README builds it.
+const SEED: &str = "chapters/ch05-dockerfile/tests/fixtures/notes-server";
 
 /// Programs found, each with where it was found.
 #[derive(Default)]
@@ -60,7 +60,7 @@ impl Found {
 /// Every file name in `dir` and below: what a recipe built from it brings.
 fn file_names(dir: &Path, names: &mut BTreeSet<String>) {
     for entry in fs::read_dir(dir)
-        .expect("the seed context is readable")
+        .expect("the notes-server context is readable")
         .flatten()
     {
         names.insert(entry.file_name().to_string_lossy().into_owned());
@@ -107,16 +107,16 @@ fn the_demo_image_offers_every_command_the_readme_demos_and_book_run() {
         }
     }
 
-    // The seed recipe: its RUN and CMD, and the scripts it adds, which run
+    // The notes-server recipe: its RUN and CMD, and the scripts it adds, which run
     // in the image too. The files it adds are its own commands.
     let seed = workspace_root().join(SEED);
-    let recipe = fs::read_to_string(seed.join("Dockerfile")).expect("the seed's Dockerfile");
+    let recipe = fs::read_to_string(seed.join("Dockerfile")).expect("the notes server's Dockerfile");
     for argv in dockerfile_scripts(&recipe) {
-        found.add("the seed's Dockerfile", programs_of(&argv));
+        found.add("the notes server's Dockerfile", programs_of(&argv));
     }
     for script in ["start.sh", "server/bin/server"] {
-        let text = fs::read_to_string(seed.join(script)).expect("the seed's scripts");
-        found.add(&format!("the seed's {script}"), programs_in(&text));
+        let text = fs::read_to_string(seed.join(script)).expect("the notes server's scripts");
+        found.add(&format!("the notes server's {script}"), programs_in(&text));
     }
     let mut seed_files = BTreeSet::new();
     file_names(&seed, &mut seed_files);

@@ -19,7 +19,7 @@ pub fn fixtures() -> PathBuf {
 
 /// A build context in the test's state root: a copy of `fixtures/NAME`,
 /// where every directory called `X.tar.d`, `X.tar.gz.d`, `X.tar.bz2.d` or
-/// `X.tar.xz.d` becomes that archive of its contents (the seed's
+/// `X.tar.xz.d` becomes that archive of its contents (the notes server's
 /// server.tar.gz). Git does not keep binary tarballs well, so they are
 /// made here.
 pub fn context(env: &TestEnv, name: &str) -> PathBuf {
