@@ -49,7 +49,7 @@ fn assert_nothing_half_made(env: &TestEnv, tag: &str) {
 }
 
 #[test]
-fn seed_shaped_dockerfile_builds_and_runs_its_script() {
+fn the_notes_server_dockerfile_builds_and_runs_its_script() {
     if !require_root() {
         return;
     }
@@ -470,7 +470,7 @@ fn hostile_contexts_cannot_reach_outside() {
 /// `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - server | gzip -n -9`.
 /// It must hold exactly what server/ holds.
 #[test]
-fn the_seed_tarball_matches_its_directory() {
+fn the_notes_server_tarball_matches_its_directory() {
     let seed = common::fixtures().join("notes-server");
     let file = fs::File::open(seed.join("server.tar.gz")).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));

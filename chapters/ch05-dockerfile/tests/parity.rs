@@ -224,7 +224,7 @@ fn same_image_as_buildah(name: &str) {
 }
 
 #[test]
-fn seed_dockerfile_same_as_buildah() {
+fn notes_server_dockerfile_same_as_buildah() {
     same_image_as_buildah("notes-server");
 }
 

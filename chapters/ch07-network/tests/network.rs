@@ -321,7 +321,7 @@ fn a_hundred_runs_with_published_ports_leave_nothing() {
 }
 
 #[test]
-fn publish_all_publishes_what_the_seed_image_exposes() {
+fn publish_all_publishes_what_the_notes_server_image_exposes() {
     let Some((_turn, env)) = setup() else {
         return;
     };

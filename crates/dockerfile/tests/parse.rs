@@ -8,7 +8,7 @@ fn tree(text: &str) -> Result<Dockerfile, String> {
 }
 
 #[test]
-fn a_seed_image_dockerfile() {
+fn the_notes_server_dockerfile() {
     insta::assert_debug_snapshot!(tree(
         "FROM cratebox/base\n\
          MAINTAINER Cratebox Authors <authors@example.com>\n\
