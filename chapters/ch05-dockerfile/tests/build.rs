@@ -58,7 +58,10 @@ fn the_notes_server_dockerfile_builds_and_runs_its_script() {
     let dir = context(&env, "notes-server");
     let out = build_ok(&env, "notes-server", &dir, &[]);
     assert!(out.contains("Step 9/9 : CMD [\"start.sh\"]"), "{out}");
-    assert!(out.contains("Successfully tagged notes-server:latest"), "{out}");
+    assert!(
+        out.contains("Successfully tagged notes-server:latest"),
+        "{out}"
+    );
     assert_eq!(cache_hits(&out), 0, "{out}");
 
     // Running it runs start.sh, found by PATH, which runs the server the
@@ -571,7 +574,12 @@ fn rmi_keeps_the_build_cache_and_prune_empties_it() {
     assert!(pruned.starts_with("Deleted build cache: "), "{pruned}");
     assert!(blobs() < before, "{pruned}");
     assert_eq!(cache_hits(&build_ok(&env, "notes-server", &seed, &[])), 0);
-    assert_eq!(env.run_ok(BIN, &["run", "--rm", "notes-server"]).lines().count(), 2);
+    assert_eq!(
+        env.run_ok(BIN, &["run", "--rm", "notes-server"])
+            .lines()
+            .count(),
+        2
+    );
     env.finish();
 }
 

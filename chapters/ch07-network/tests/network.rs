@@ -326,11 +326,24 @@ fn publish_all_publishes_what_the_notes_server_image_exposes() {
         return;
     };
     let lab = Lab::new();
-    let seed = common::workspace_root().join("chapters/ch05-dockerfile/tests/fixtures/notes-server");
-    lab.ok(&env, &["build", "-q", "-t", "notes-server", seed.to_str().unwrap()]);
+    let seed =
+        common::workspace_root().join("chapters/ch05-dockerfile/tests/fixtures/notes-server");
     lab.ok(
         &env,
-        &["run", "-d", "--name", "notes-server", "-P", "notes-server", "sleep", "1000"],
+        &["build", "-q", "-t", "notes-server", seed.to_str().unwrap()],
+    );
+    lab.ok(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "notes-server",
+            "-P",
+            "notes-server",
+            "sleep",
+            "1000",
+        ],
     );
     let ports = lab.ok(&env, &["port", "notes-server"]);
     let lines: Vec<&str> = ports.lines().collect();

@@ -69,6 +69,7 @@ pub fn build(
     if !context.is_dir() {
         return Err(BuildError::ContextNotADirectory(context));
     }
+    // ANCHOR: build_steps
     let dockerfile = options
         .dockerfile
         .clone()
@@ -106,6 +107,7 @@ pub fn build(
         used_args: BTreeSet::new(),
     };
     let result = builder.build(&parsed)?;
+    // ANCHOR_END: build_steps
     if let Some(tag) = &options.tag {
         let size = fs::metadata(engine.store.blob_path(&result.manifest))
             .map(|m| m.len())

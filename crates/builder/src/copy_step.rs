@@ -43,6 +43,7 @@ impl Builder<'_> {
     // ANCHOR: prepare_copy
     /// Find a COPY's or ADD's sources and compute their checksum: all the
     /// cache needs. Nothing is copied yet.
+    // ANCHOR: prepare_copy_origin
     pub(crate) fn prepare_copy(
         &mut self,
         stage: &Stage,
@@ -82,6 +83,7 @@ impl Builder<'_> {
                 None => None,
             },
         };
+        // ANCHOR_END: prepare_copy_origin
         let (urls, paths): (Vec<String>, Vec<String>) = files
             .sources
             .iter()
@@ -155,6 +157,7 @@ impl Builder<'_> {
     // ANCHOR: copy
     /// COPY/ADD on a cache miss: copy into a fresh directory laid out like
     /// the image, and make that directory the new layer.
+    // ANCHOR: copy_destination
     pub(crate) fn copy(
         &mut self,
         stage: &Stage,
@@ -190,6 +193,7 @@ impl Builder<'_> {
             true => dest.join(name),
             false => dest.clone(),
         };
+        // ANCHOR_END: copy_destination
         for source in &prepared.sources {
             if source.found.meta.is_dir() {
                 let target = staging.destination(&dest, LastLink::Follow, owner)?;

@@ -66,6 +66,7 @@ pub fn expand_instruction(
             destination: word(&f.destination)?,
         })
     };
+    // ANCHOR: expand_which
     Ok(match instruction {
         Instruction::Copy(f) => Instruction::Copy(files(f)?),
         Instruction::Add(f) => Instruction::Add(files(f)?),
@@ -78,6 +79,7 @@ pub fn expand_instruction(
         Instruction::Volume(paths) => Instruction::Volume(words(paths)?),
         other => other.clone(),
     })
+    // ANCHOR_END: expand_which
 }
 // ANCHOR_END: expand_instruction
 
@@ -129,6 +131,7 @@ pub fn workdir(image: &NewImage, dir: &str) -> String {
 // ANCHOR: apply
 /// A metadata instruction's change to the image config. Returns false for
 /// an instruction that is not one (RUN, COPY, ...), changing nothing.
+// ANCHOR: apply_config
 pub fn apply(
     image: &mut NewImage,
     stage: &Stage,
@@ -164,6 +167,7 @@ pub fn apply(
                 image.insert("Volumes", path, json!({}));
             }
         }
+        // ANCHOR_END: apply_config
         Instruction::User(user) => {
             image.runtime().insert("User".into(), json!(user));
         }

@@ -203,6 +203,7 @@ pub fn create(
             None => CgroupError::NoHierarchy,
         }
     })?;
+    // ANCHOR: create_cgroup
     // Remove what crashed runs left, before adding ours.
     stale::remove_stale(hierarchies);
     // Join only what is used: every hierarchy joined is a mkdir now and an
@@ -238,6 +239,7 @@ pub fn create(
         return Err(error);
     }
     Ok(cgroup)
+    // ANCHOR_END: create_cgroup
 }
 // ANCHOR_END: create
 

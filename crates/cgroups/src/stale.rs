@@ -1,3 +1,4 @@
+// ANCHOR: stale
 //! Cleaning up after crashed runs.
 //!
 //! Every container's cgroup is named `<pid>-<n>`, after the process that
@@ -14,6 +15,7 @@ use crate::detect::Hierarchies;
 use crate::fs::remove_dir;
 use crate::PARENT;
 
+// ANCHOR: remove_stale
 /// The supervisor pid a cgroup name starts with, if it is one of ours.
 pub fn owner(name: &str) -> Option<Pid> {
     let (pid, counter) = name.split_once('-')?;
@@ -50,6 +52,7 @@ pub fn remove_stale(hierarchies: &Hierarchies) -> usize {
     }
     removed
 }
+// ANCHOR_END: remove_stale
 
 #[cfg(test)]
 mod tests {
@@ -63,3 +66,4 @@ mod tests {
         assert_eq!(owner("4242-x"), None);
     }
 }
+// ANCHOR_END: stale

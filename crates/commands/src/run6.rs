@@ -496,6 +496,7 @@ fn launch(engine: &Engine, record: &Record) -> anyhow::Result<()> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
+    // ANCHOR: launch_setsid
     // SAFETY: between fork and exec the closure only makes system calls
     // (setsid, fcntl), which is what pre_exec allows.
     unsafe {
@@ -520,6 +521,7 @@ fn launch(engine: &Engine, record: &Record) -> anyhow::Result<()> {
         .read_line(&mut line)
         .context("cannot read from the container's supervisor")?;
     drop(child);
+    // ANCHOR_END: launch_setsid
     match line.trim_end().split_once(' ') {
         None if line.trim_end() == "ok" => Ok(()),
         Some(("err", rest)) => {

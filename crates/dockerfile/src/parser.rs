@@ -16,6 +16,7 @@ use crate::lexer::lex;
 ///
 /// Pure: it reads no files and expands no variables. The first error stops
 /// the parse, and says where it is and what was expected there.
+// ANCHOR: parse_stages
 pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
     let lexed = lex(text)?;
     let mut global_args = Vec::new();
@@ -55,6 +56,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
             },
         }
     }
+    // ANCHOR_END: parse_stages
 
     if stages.is_empty() {
         return Err(ParseError {

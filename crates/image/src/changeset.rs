@@ -108,6 +108,7 @@ pub enum Kind {
     },
 }
 
+// ANCHOR: tree_model
 /// One file in a tree: what it is and its permission bits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
@@ -137,6 +138,7 @@ pub struct LayerEntry {
     /// Permission bits.
     pub mode: u32,
 }
+// ANCHOR_END: tree_model
 // ANCHOR_END: model
 
 impl LayerEntry {
@@ -198,6 +200,7 @@ impl LayerEntry {
 }
 
 // ANCHOR: role
+// ANCHOR: role_of_path
 /// What an entry means, judged by its path alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
@@ -230,6 +233,7 @@ pub fn role(raw: &Path) -> Result<Role, ChangesetError> {
         None => Ok(Role::Put(path)),
     }
 }
+// ANCHOR_END: role_of_path
 
 /// `raw` without `.` components, or an error if it is absolute or has `..`.
 pub fn clean_path(raw: &Path) -> Result<PathBuf, ChangesetError> {

@@ -196,6 +196,7 @@ fn lower_children(lowers: &[PathBuf], rel: &Path) -> Result<BTreeSet<OsString>, 
 /// `out`: whiteout devices become `.wh.NAME` files, opaque directories get
 /// a `.wh..wh..opq` entry, and everything else goes in as it is, in sorted
 /// order so the same changes always give the same bytes (and diff_id).
+// ANCHOR: write_whiteouts
 pub fn write_layer(upper: &Path, out: impl Write) -> Result<LayerInfo, DiffError> {
     let mut tar = tar::Builder::new(HashingWriter::new(out));
     // The first path of each multiply-linked file, to link the others to.
@@ -222,6 +223,7 @@ pub fn write_layer(upper: &Path, out: impl Write) -> Result<LayerInfo, DiffError
         if name.starts_with(WHITEOUT_PREFIX.as_bytes()) {
             return Err(DiffError::ReservedName { path: rel });
         }
+        // ANCHOR_END: write_whiteouts
         let xattrs = xattr_records(&full)?;
         if !xattrs.is_empty() {
             let mut pax = Header::new_ustar();

@@ -197,6 +197,7 @@ fn unpack(reader: impl Read, dest: &Path, kind: ArchiveKind) -> Result<UnpackSta
     // Where the last entry's data ended: a complete tar has its zero blocks after that.
     let mut end_of_last = 0;
 
+    // ANCHOR: unpack_entries
     let mut archive = tar::Archive::new(&mut stream);
     let iter = archive.entries().map_err(|source| UnpackError::Corrupt {
         at: last.clone(),
@@ -228,6 +229,7 @@ fn unpack(reader: impl Read, dest: &Path, kind: ArchiveKind) -> Result<UnpackSta
         entries,
         bytes,
     })
+    // ANCHOR_END: unpack_entries
 }
 // ANCHOR_END: unpack_layer
 

@@ -123,6 +123,7 @@ impl Netlink {
             errno,
         };
         let io = |e: std::io::Error| fail(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)));
+        // ANCHOR: request_send
         self.sequence += 1;
         let mut header = NetlinkHeader::default();
         header.sequence_number = self.sequence;
@@ -159,6 +160,7 @@ impl Netlink {
                         _ => {}
                     }
                 }
+                // ANCHOR_END: request_send
                 if length == 0 {
                     break;
                 }

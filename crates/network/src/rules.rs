@@ -76,6 +76,7 @@ pub fn port_line(port: &PortRule) -> String {
 /// The nft(8) script that makes the table what `networks` and `ports`
 /// need: it creates the table if missing, deletes it, and (unless there is
 /// nothing to serve) makes it anew, in one transaction.
+// ANCHOR: ruleset_nat
 pub fn ruleset(networks: &[NetworkRule], ports: &[PortRule]) -> String {
     let mut s = format!("table ip {TABLE}\ndelete table ip {TABLE}\n");
     if networks.is_empty() {
@@ -113,6 +114,7 @@ pub fn ruleset(networks: &[NetworkRule], ports: &[PortRule]) -> String {
         );
     }
     s.push_str("\t}\n");
+    // ANCHOR_END: ruleset_nat
     s.push_str("\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
     // A published port is for everyone, containers of other networks too.
     s.push_str("\t\tct status dnat accept\n");

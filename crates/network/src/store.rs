@@ -279,6 +279,7 @@ impl Locked<'_> {
         write_json(&self.networks.network_dir(name).join("leases.json"), leases)
     }
 
+    // ANCHOR: lease_one
     /// The address container `id` has on network `name`: the one it has
     /// already, or the lowest free one.
     pub fn lease(&self, name: &str, id: &str) -> Result<Ipv4Addr, StoreError> {
@@ -302,6 +303,7 @@ impl Locked<'_> {
         self.save_leases(name, &leases)?;
         Ok(address)
     }
+    // ANCHOR_END: lease_one
 
     /// Record the ports container `id` publishes (none: it stopped).
     pub fn set_ports(&self, name: &str, id: &str, ports: &[Published]) -> Result<(), StoreError> {

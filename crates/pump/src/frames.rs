@@ -38,6 +38,7 @@ pub struct BadFrame;
 impl FrameReader {
     /// Read `bytes`, the next ones the client sent, handing each event to
     /// `event`.
+    // ANCHOR: reader_feed
     pub fn feed<'a>(
         &mut self,
         mut bytes: &'a [u8],
@@ -73,6 +74,7 @@ impl FrameReader {
         }
         Ok(())
     }
+    // ANCHOR_END: reader_feed
 }
 // ANCHOR_END: reader
 

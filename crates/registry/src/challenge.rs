@@ -74,6 +74,7 @@ pub fn parse_challenge(header: &str) -> Result<Challenge, BadChallenge> {
     }
 }
 
+// ANCHOR: parse_params
 /// `key=value, key="quoted, value"` → a map with lowercase keys.
 fn parse_params(text: &str) -> Option<BTreeMap<String, String>> {
     let mut params = BTreeMap::new();
@@ -110,6 +111,7 @@ fn parse_params(text: &str) -> Option<BTreeMap<String, String>> {
         params.insert(key, value);
     }
 }
+// ANCHOR_END: parse_params
 // ANCHOR_END: parse_challenge
 
 #[cfg(test)]

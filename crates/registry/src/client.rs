@@ -321,6 +321,7 @@ impl Client {
     /// A token for `scope`: the one kept if it has not expired, else a new
     /// one from the realm, asked for with the credentials when there are
     /// some and anonymously when not.
+    // ANCHOR: token_ask
     fn token(&self, scope: &str) -> Result<Arc<str>, RegistryError> {
         let (realm, service) = match &*self.lock_auth() {
             Auth::Bearer {
@@ -354,6 +355,7 @@ impl Client {
         if !response.status().is_success() {
             return Err(self.refused(response));
         }
+        // ANCHOR_END: token_ask
         let body = response
             .body_mut()
             .with_config()

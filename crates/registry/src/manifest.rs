@@ -92,6 +92,7 @@ pub fn fetch(
     if announced.is_some_and(|length| length > MAX_MANIFEST) {
         return Err(too_big());
     }
+    // ANCHOR: fetch_check
     let content_type = header(&response, "content-type");
     let registry_digest = header(&response, "docker-content-digest");
     let bytes = response
@@ -123,6 +124,7 @@ pub fn fetch(
             actual: digest.to_string(),
         });
     }
+    // ANCHOR_END: fetch_check
     // The body's own mediaType wins over a generic Content-Type.
     let declared = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()

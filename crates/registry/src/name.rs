@@ -61,6 +61,7 @@ impl std::str::FromStr for ImageName {
             ),
             None => (text, None),
         };
+        // ANCHOR: parse_parts
         // A tag follows the last ':' that comes after the last '/': the
         // ':' of `localhost:5000/app` is a port.
         let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
@@ -99,6 +100,7 @@ impl std::str::FromStr for ImageName {
             (None, None) => Some("latest".to_string()),
             _ => tag.map(str::to_string),
         };
+        // ANCHOR_END: parse_parts
         Ok(ImageName {
             registry,
             repository,

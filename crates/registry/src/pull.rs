@@ -277,6 +277,7 @@ impl<'a> Undo<'a> {
     }
 }
 
+// ANCHOR: undo_drop
 impl Drop for Undo<'_> {
     fn drop(&mut self) {
         if self.kept.load(Ordering::Relaxed) {
@@ -295,6 +296,7 @@ impl Drop for Undo<'_> {
         }
     }
 }
+// ANCHOR_END: undo_drop
 // ANCHOR_END: undo
 
 /// The config blob, from the store or the registry.
@@ -437,6 +439,7 @@ fn fetch_layer(
         undo.made(Made::Layer(job.chain_id.clone()));
         return Ok(());
     }
+    // ANCHOR: fetch_layer_tee
     let on_progress = Box::new(|done, total| progress.bytes(&job.id, "Downloading", done, total));
     let download = BlobReader::open(client, repository, blob.as_str(), on_progress)?;
     let mut tee = Tee {
@@ -464,6 +467,7 @@ fn fetch_layer(
         .commit(Some(blob))
         .map_err(|e| mismatch(client, "layer", e))?;
     Ok(())
+    // ANCHOR_END: fetch_layer_tee
 }
 // ANCHOR_END: fetch_layer
 

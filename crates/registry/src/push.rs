@@ -183,6 +183,7 @@ fn send_blob(
     options: &PushOptions,
     on_progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Sent, RegistryError> {
+    // ANCHOR: send_blob_cheap
     let repository = &target.repository;
     let scope = push_scope(target);
     let head = client.send(Request::new(
@@ -213,6 +214,7 @@ fn send_blob(
             _ => {}
         }
     }
+    // ANCHOR_END: send_blob_cheap
     let location = match location {
         Some(location) => location,
         None => start_upload(client, repository, &scope)?,

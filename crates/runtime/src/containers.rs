@@ -69,6 +69,7 @@ pub struct Record {
 }
 
 // ANCHOR: spec
+// ANCHOR: spec_run
 /// Everything `run` was told, kept so that `start` and `--restart` run the
 /// container again the same way, and `inspect` can show it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +104,7 @@ pub struct Spec {
     /// `--network`, `-p` and `-P` (chapter 7).
     pub network: crate::net::NetworkSpec,
 }
+// ANCHOR_END: spec_run
 
 /// `--restart no|on-failure[:N]|always`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,6 +296,7 @@ impl Containers {
             }
             None => format!("box-{}", &id[..8]),
         };
+        // ANCHOR: create_record
         let record = Record {
             id: id.clone(),
             name,
@@ -309,6 +312,7 @@ impl Containers {
         dirs.create().map_err(io_err("cannot create", &dirs.dir))?;
         self.save(&record)?;
         Ok(record)
+        // ANCHOR_END: create_record
     }
     // ANCHOR_END: create
 

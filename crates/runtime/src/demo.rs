@@ -33,6 +33,7 @@ impl Engine {
     /// rebuilt when a better source appears (a static busybox) or its list
     /// of commands changed; its identity, kept as an annotation of the
     /// image's manifest, tells the store to import it again.
+    // ANCHOR: ensure_demo_check
     pub fn ensure_demo(&self) -> Result<(), EngineError> {
         let demo: Reference = DEMO_IMAGE.parse()?;
         let previous = self.store.resolve(&demo).ok();
@@ -51,6 +52,7 @@ impl Engine {
         if imported.as_deref() == Some(identity.as_str()) {
             return Ok(());
         }
+        // ANCHOR_END: ensure_demo_check
         let tar_path = self.temp_path("demo");
         let result = (|| -> Result<(), EngineError> {
             tar_directory(&rootfs, &tar_path).map_err(|source| EngineError::Io {

@@ -209,6 +209,7 @@ impl Engine {
     ///
     /// The record keeps the exit code, also when the command could not
     /// start (127: not found, 126: not executable, 125: our failure).
+    // ANCHOR: run_steps
     pub fn run(
         &self,
         image_name: &str,
@@ -246,6 +247,7 @@ impl Engine {
             &request.isolation,
             &request.limits,
         );
+        // ANCHOR_END: run_steps
         record.status = Status::Exited {
             code: match &ran {
                 Ok(outcome) => outcome.code,

@@ -106,6 +106,7 @@ impl Engine {
 }
 
 // ANCHOR: cgroup_procs
+// ANCHOR: cgroup_procs_open
 /// The `cgroup.procs` files of the cgroups process `pid` is in, open for
 /// writing: one per v1 hierarchy, or the one v2 directory.
 pub fn cgroup_procs(pid: u32) -> Result<Vec<File>, EngineError> {
@@ -124,6 +125,7 @@ pub fn cgroup_procs(pid: u32) -> Result<Vec<File>, EngineError> {
     }
     Ok(files)
 }
+// ANCHOR_END: cgroup_procs_open
 
 /// The directories of cratebox's cgroups that process `pid` is in, by
 /// controller list (`""` for v2). Read from the host, `/proc/PID/cgroup`

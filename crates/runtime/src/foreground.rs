@@ -129,6 +129,7 @@ pub fn pump(
                 }
             }
         }
+        // ANCHOR: pump_signals
         if ready[open.len()] {
             if let Ok(Some(info)) = signals.read_signal() {
                 let signo = info.ssi_signo as i32;
@@ -153,6 +154,7 @@ pub fn pump(
                 }
             }
         }
+        // ANCHOR_END: pump_signals
         if let (Some(health), None) = (health.as_mut(), code) {
             health.tick();
         }

@@ -234,6 +234,7 @@ pub fn check_once(engine: &Engine, id: &str) -> Result<(), EngineError> {
     let Some(argv) = config.argv() else {
         return Ok(());
     };
+    // ANCHOR: check_once_run
     let pid = Pid::from_raw(i32::try_from(init.pid).unwrap_or(0));
     let mut check = start_check(pid, spec, argv).map_err(|source| EngineError::Io {
         what: "start",
@@ -260,6 +261,7 @@ pub fn check_once(engine: &Engine, id: &str) -> Result<(), EngineError> {
             config.timeout().as_secs_f64()
         );
     }
+    // ANCHOR_END: check_once_run
     let since_start = record
         .state
         .started_at

@@ -161,6 +161,7 @@ pub fn start_limited(config: &ContainerConfig, limits: &Limits) -> Result<Runnin
     start_limited_with(config, limits, |_| Ok(()))
 }
 
+// ANCHOR: start_limited_with
 /// [`start_limited`], with `between` run once the container's first
 /// process exists and is in its cgroup, before its command starts: where
 /// chapter 7 plugs it into its network. If `between` fails, the container
@@ -201,6 +202,7 @@ pub fn start_limited_with(
         }
     }
 }
+// ANCHOR_END: start_limited_with
 // ANCHOR_END: start_limited
 
 // ANCHOR: explain

@@ -459,6 +459,7 @@ impl Engine {
                 who.insert(id, (record.name, hostname));
             }
         }
+        // ANCHOR: write_names_hosts
         for (id, (_, hostname)) in &who {
             let mut own = None;
             let mut others = String::new();
@@ -484,6 +485,7 @@ impl Engine {
             }
         }
         Ok(())
+        // ANCHOR_END: write_names_hosts
     }
     // ANCHOR_END: write_names
 }

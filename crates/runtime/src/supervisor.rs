@@ -167,6 +167,7 @@ fn supervise_from(
                 eprintln!("cratebox: {error}");
             }
         }
+        // ANCHOR: supervise_ended
         let record = engine.containers.update(id, |r| {
             r.status = Status::Exited { code };
             r.state.init = None;
@@ -184,6 +185,7 @@ fn supervise_from(
             .containers
             .update(id, |r| r.state.restart_count += 1)?;
         std::thread::sleep(backoff(record.state.restart_count));
+        // ANCHOR_END: supervise_ended
     }
     // ANCHOR_END: supervise
     let record = engine.containers.update(id, |r| {
@@ -484,6 +486,7 @@ fn hand_over(
                 }
             }
         }
+        // ANCHOR: hand_over_execve
         words.extend(["--init".into(), running.container.pid().to_string().into()]);
         if spec.is_some_and(|s| s.open_stdin) {
             words.push("--keys".into());
@@ -507,6 +510,7 @@ fn hand_over(
             .collect::<Result<Vec<_>, _>>()?;
         let path = c(pump.into_os_string())?;
         Ok(execve(&path, &argv, &env)?)
+        // ANCHOR_END: hand_over_execve
     };
     match attempt() {
         Ok(never) => match never {},

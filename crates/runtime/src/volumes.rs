@@ -86,6 +86,7 @@ fn flag_error(flag: &'static str, value: &str, why: impl Into<String>) -> MountF
 /// `-v SOURCE:TARGET[:ro|rw]` or `-v TARGET`: a SOURCE that starts with
 /// `/` is a host path (bind mount), anything else a volume's name; a
 /// TARGET alone is an anonymous volume. `anonymous_name` names it.
+// ANCHOR: parse_volume_kind
 pub fn parse_volume(value: &str, anonymous_name: &str) -> Result<MountSpec, MountFlagError> {
     let bad = |why: &str| flag_error("-v", value, why);
     let parts: Vec<&str> = value.split(':').collect();
@@ -122,6 +123,7 @@ pub fn parse_volume(value: &str, anonymous_name: &str) -> Result<MountSpec, Moun
             ))
         }
     };
+    // ANCHOR_END: parse_volume_kind
     Ok(MountSpec {
         kind,
         target: target.to_string(),

@@ -19,6 +19,7 @@ use crate::ContainerError;
 // ANCHOR: run_chrooted
 /// Run `command` with `rootfs` as its root directory and return its exit
 /// code (128 + signal when a signal killed it).
+// ANCHOR: run_chrooted_core
 pub fn run_chrooted(rootfs: &Path, command: &ContainerCommand) -> Result<i32, ContainerError> {
     let rootfs = crate::rootfs::validate_rootfs(rootfs)?;
     let prepared = command
@@ -53,6 +54,7 @@ pub fn run_chrooted(rootfs: &Path, command: &ContainerCommand) -> Result<i32, Co
             // buffers, which belong to the parent, not to this copy.
             unsafe { libc::_exit(code) }
         }
+        // ANCHOR_END: run_chrooted_core
         ForkResult::Parent { child } => {
             drop(report_write);
             let report = report::receive(report_read);

@@ -157,6 +157,7 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
             None => SETUP_FAILED as isize,
         }
     });
+    // ANCHOR: spawn_clone
     // SAFETY: we are single-threaded, so the child (a copy of this process
     // running `child_main` on `stack`) may allocate and use everything the
     // closure borrows. SIGCHLD lets us wait for it like a forked child.
@@ -183,6 +184,7 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
         return Err(ContainerError::syscall("write", errno));
     }
     Ok(spawned)
+    // ANCHOR_END: spawn_clone
 }
 // ANCHOR_END: spawn
 
@@ -314,6 +316,7 @@ fn child(
     go_read: &OwnedFd,
     report_write: OwnedFd,
 ) -> i32 {
+    // ANCHOR: child_waits
     // Wait until the parent has written our id maps. End-of-file
     // instead means it gave up.
     if !matches!(read_byte(go_read), Some(MAPS_WRITTEN)) {
@@ -339,11 +342,13 @@ fn child(
         report::send(&report_write, SETUP_FAILED, &message);
         return SETUP_FAILED;
     }
+    // ANCHOR: child_go
     // Wait for GO: the parent has put us in our cgroup. Only now may the
     // command start; nothing of it runs outside its limits.
     if !matches!(read_byte(go_read), Some(GO)) {
         return SETUP_FAILED;
     }
+    // ANCHOR_END: child_waits
     // The cgroup namespace's root is the cgroup we are in when we create
     // it, so it comes after joining: /proc/self/cgroup inside shows "/".
     if setup.cgroup_namespace {
@@ -357,6 +362,7 @@ fn child(
         }
     }
     run_init(command, report_write)
+    // ANCHOR_END: child_go
 }
 // ANCHOR_END: child
 

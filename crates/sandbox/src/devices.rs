@@ -1,3 +1,4 @@
+// ANCHOR: devices
 //! The device nodes a container's /dev gets.
 //!
 //! A program expects a handful of character devices: /dev/null to throw
@@ -6,6 +7,7 @@
 //! runc give exactly these (plus /dev/console), nothing that reaches
 //! hardware: a container with /dev/sda could read the host's disk.
 
+// ANCHOR: device
 /// One character device: where, which driver (major, minor), permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Device {
@@ -27,6 +29,7 @@ pub const DEVICES: [Device; 6] = [
         minor: 3,
         mode: 0o666,
     },
+    // ANCHOR_END: device
     Device {
         name: "zero",
         major: 1,
@@ -66,3 +69,4 @@ pub const DEV_SYMLINKS: [(&str, &str); 4] = [
     ("stdout", "/proc/self/fd/1"),
     ("stderr", "/proc/self/fd/2"),
 ];
+// ANCHOR_END: devices

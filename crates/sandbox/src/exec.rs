@@ -41,6 +41,7 @@ pub fn exec_command(command: &PreparedCommand, report_fd: impl AsFd) -> i32 {
     let Ok(c_path) = CString::new(path.as_os_str().as_encoded_bytes()) else {
         return NOT_FOUND;
     };
+    // ANCHOR: exec_command_execve
     // On success this never returns: the process *becomes* the command, and
     // the O_CLOEXEC report pipe closes, which tells the parent all went well.
     let errno = match execve(&c_path, &command.argv, &env) {
@@ -66,5 +67,6 @@ pub fn exec_command(command: &PreparedCommand, report_fd: impl AsFd) -> i32 {
     let message = format!("cannot run {}: {why}", path.display());
     report::send(report_fd, code, &message);
     code
+    // ANCHOR_END: exec_command_execve
 }
 // ANCHOR_END: exec_command

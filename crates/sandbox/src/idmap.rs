@@ -1,3 +1,4 @@
+// ANCHOR: idmap
 //! uid_map and gid_map: how a user namespace translates ids.
 //!
 //! Each line of /proc/PID/uid_map is `INSIDE OUTSIDE COUNT`: ids
@@ -9,6 +10,7 @@
 use std::path::PathBuf;
 use thiserror::Error;
 
+// ANCHOR: id_range
 /// One range of a uid or gid map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdRange {
@@ -36,6 +38,7 @@ pub fn render_map(ranges: &[IdRange]) -> String {
         .map(|r| format!("{} {} {}\n", r.inside, r.outside, r.count))
         .collect()
 }
+// ANCHOR_END: id_range
 
 /// Why an id map could not be written.
 #[derive(Debug, Error)]
@@ -75,3 +78,4 @@ mod tests {
         assert_eq!(text, "0 100000 65536\n65536 300000 1\n");
     }
 }
+// ANCHOR_END: idmap

@@ -221,6 +221,7 @@ pub fn exec_in(
         call: "sigprocmask",
         errno,
     })?;
+    // ANCHOR: exec_in_fork
     enter(&namespaces)?;
     drop(namespaces);
     // SAFETY: single-threaded (see above), so the child may allocate.
@@ -244,6 +245,7 @@ pub fn exec_in(
             // SAFETY: as above.
             unsafe { libc::_exit(code) }
         }
+        // ANCHOR_END: exec_in_fork
         Ok(ForkResult::Parent { child }) => {
             drop(report_write);
             drop(cgroup_procs);

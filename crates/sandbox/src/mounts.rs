@@ -127,6 +127,7 @@ pub struct PlanOptions {
 /// namespace, the kernel allows a new proc or sysfs only while a full view of
 /// the host's is still visible in the namespace, and that view disappears
 /// with the old root.
+// ANCHOR: mount_plan_start
 pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
     let at = |path: &str| rootfs.join(path);
     let hardened = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
@@ -162,6 +163,7 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
             flags: hardened | MsFlags::MS_RDONLY,
             data: None,
         },
+        // ANCHOR_END: mount_plan_start
         // A small, empty /dev of our own rather than the host's.
         MountOp::Filesystem {
             fstype: "tmpfs",
@@ -213,6 +215,7 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
             target: target.into(),
         });
     }
+    // ANCHOR: mount_plan_mounts
     // The user's mounts last: each target is resolved inside the root
     // when it is mounted, like every other.
     for extra in &options.mounts {
@@ -245,6 +248,7 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
         new_root: rootfs.to_path_buf(),
     });
     plan
+    // ANCHOR_END: mount_plan_mounts
 }
 // ANCHOR_END: mount_plan
 

@@ -33,6 +33,7 @@ pub fn is_alive(pid: u32) -> bool {
 }
 
 // ANCHOR: stamp
+// ANCHOR: stamp_struct
 /// A process named so that its number cannot be mistaken for a later
 /// process's: the pid, when it started (clock ticks after boot, field 22
 /// of `/proc/PID/stat`) and which boot that was. A record that outlives
@@ -64,6 +65,7 @@ impl ProcessStamp {
             && start_time(self.pid) == Some(self.start)
     }
 }
+// ANCHOR_END: stamp_struct
 
 /// Whether process `pid` has ended and waits to be reaped (state `Z`,
 /// field 3 of `/proc/PID/stat`).

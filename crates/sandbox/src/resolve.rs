@@ -66,6 +66,7 @@ pub enum ResolveError {
 /// is also where a missing mount point is to be created. Every component
 /// of the result that exists is a real directory, not a link: the last one
 /// may be anything (a file, a device), and the caller checks that it fits.
+// ANCHOR: resolve_in_root_walk
 pub fn resolve_in_root(root: &Path, path: &Path) -> Result<PathBuf, ResolveError> {
     let shown = Path::new("/").join(path);
     // What is resolved so far, relative to the root: no links, no `..`.
@@ -99,6 +100,7 @@ pub fn resolve_in_root(root: &Path, path: &Path) -> Result<PathBuf, ResolveError
                 }
                 left.extend(reversed_components(&target));
             }
+            // ANCHOR_END: resolve_in_root_walk
             Ok(_) => inside = next,
             // Missing (or under a file): nothing there can be a link.
             Err(e) if e.kind() == io::ErrorKind::NotFound => inside = next,

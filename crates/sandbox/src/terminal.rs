@@ -152,6 +152,7 @@ pub fn relay(master: &OwnedFd, child: Pid, signals: &SigSet) -> Result<i32, Errn
             .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
             .collect();
         drop(fds);
+        // ANCHOR: relay_copy
         if ready[0] {
             if let Ok(Some(info)) = signal_fd.read_signal() {
                 match info.ssi_signo as i32 {
@@ -186,6 +187,7 @@ pub fn relay(master: &OwnedFd, child: Pid, signals: &SigSet) -> Result<i32, Errn
                 Ok(n) => write_all(master.as_fd(), &buffer[..n]),
             }
         }
+        // ANCHOR_END: relay_copy
     }
     match code {
         Some(code) => Ok(code),

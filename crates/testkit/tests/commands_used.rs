@@ -110,7 +110,8 @@ fn the_demo_image_offers_every_command_the_readme_demos_and_book_run() {
     // The notes-server recipe: its RUN and CMD, and the scripts it adds, which run
     // in the image too. The files it adds are its own commands.
     let seed = workspace_root().join(SEED);
-    let recipe = fs::read_to_string(seed.join("Dockerfile")).expect("the notes server's Dockerfile");
+    let recipe =
+        fs::read_to_string(seed.join("Dockerfile")).expect("the notes server's Dockerfile");
     for argv in dockerfile_scripts(&recipe) {
         found.add("the notes server's Dockerfile", programs_of(&argv));
     }

@@ -37,6 +37,7 @@ impl Engine {
                 record.name
             )));
         }
+        // ANCHOR: connect_plug
         let address = locked.lease(name, &record.id).map_err(store_error)?;
         let record = self.containers.update(&record.id, |r| {
             if let Some(spec) = r.spec.as_mut() {
@@ -66,6 +67,7 @@ impl Engine {
         self.containers
             .update(&record.id, |r| r.state.networks.push(place.1.clone()))?;
         self.reconcile(&locked, None)
+        // ANCHOR_END: connect_plug
     }
     // ANCHOR_END: connect
 

@@ -1,3 +1,4 @@
+// ANCHOR: breakout
 //! `breakout`: the classic escape from a chroot jail, to run inside one.
 //!
 //! chroot(2) changes one thing: the directory a process's `/` resolves to.
@@ -69,6 +70,7 @@ enum Outcome {
     Contained,
 }
 
+// ANCHOR: escape
 fn escape() -> Result<Outcome, String> {
     // Remember the jail: its identity to compare against, and an open
     // descriptor, which survives chroot and later tells us where it was.
@@ -110,6 +112,7 @@ fn escape() -> Result<Outcome, String> {
     }
     Ok(Outcome::Escaped { jail })
 }
+// ANCHOR_END: escape
 
 /// Device and inode number: what makes a directory the same directory.
 fn identity(path: &str) -> Result<(u64, u64), String> {
@@ -130,3 +133,4 @@ fn os_name() -> Option<String> {
         .find_map(|l| l.strip_prefix("PRETTY_NAME="))
         .map(|v| v.trim_matches('"').to_string())
 }
+// ANCHOR_END: breakout
