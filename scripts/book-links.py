@@ -6,10 +6,15 @@ usage: book-links.py HTML_DIR
 Every <a href> that stays inside the book must lead to a file that exists,
 and its #fragment (if any) to an element with that id there; every <img
 src> must exist. Links to other sites are not followed (the book is read
-offline too). Prints each broken one and exits 1 if there is any.
+offline too). In the Korean edition, an underscore against Hangul is
+emphasis that did not render (the translation step writes emphasis with
+underscores, which cannot close inside a word: write `_마운트해_`, not
+`_마운트_해`). Prints each problem and exits 1 if there is any.
 """
+import html
 import html.parser
 import pathlib
+import re
 import sys
 import urllib.parse
 
@@ -23,7 +28,20 @@ class Page(html.parser.HTMLParser):
         self.links = []
         self.images = []
 
+        self.text = []
+        self.in_code = 0
+
+    def handle_data(self, data):
+        if not self.in_code:
+            self.text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("code", "pre") and self.in_code:
+            self.in_code -= 1
+
     def handle_starttag(self, tag, attrs):
+        if tag in ("code", "pre"):
+            self.in_code += 1
         attrs = dict(attrs)
         if "id" in attrs:
             self.ids.add(attrs["id"])
@@ -58,6 +76,9 @@ for path, page in sorted(pages.items()):
         fragment = urllib.parse.unquote(parts.fragment)
         if fragment and target.suffix == ".html" and fragment not in pages[target].ids:
             broken.append(f"{where}: link {href!r}: no #{fragment} on {target.relative_to(root)}")
+    for match in re.finditer(r"[\uac00-\ud7a3]_|_[\uac00-\ud7a3]", "".join(page.text)):
+        around = "".join(page.text)[max(0, match.start() - 20) : match.end() + 20]
+        broken.append(f"{where}: emphasis not rendered: ...{around.strip()}...")
     for src in page.images:
         parts = urllib.parse.urlsplit(src)
         if parts.scheme:
