@@ -2,26 +2,38 @@
 //!
 //! From the repository root, `cargo ex COMMAND` (an alias in .cargo/config.toml):
 //!
-//! - `list`: every exercise, done or pending;
-//! - `check NAME`: run its tests; when they pass, record it as done;
-//! - `hint NAME`: a nudge, from info.toml;
-//! - `watch`: re-check the first pending exercise whenever its files change;
+//! - `list`: every exercise, done or pending as last checked;
+//! - `check NAME`: run its tests; record it as done when they pass, and
+//!   as pending when they do not;
+//! - `check-all`: the same for every exercise, in order;
+//! - `hint NAME`: the nudge the first time, the idea the second;
+//! - `reset NAME`: the stub back as shipped (from git);
+//! - `watch`: follow the exercise being edited and check it on every save;
 //! - `solution NAME`: the reference solution, once NAME is done;
 //! - `verify`: for CI, every stub fails its tests and every solution passes
-//!   them, clippy-clean.
+//!   them, clippy-clean, and every hint's book section exists.
+//!
+//! The exercises are found at run time, from the current directory up.
 
+mod book;
 mod cargo;
+mod checks;
 mod exercises;
+mod hints;
+mod listing;
+mod reset;
+mod state;
+mod terminal;
+mod tidy;
+mod watch;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use exercises::{Exercise, Progress};
+use exercises::{Exercise, Workspace};
+use state::{Names, HINTS, PROGRESS};
 
 /// Exercises for the cratebox book: edit a stub until its tests pass.
 #[derive(Debug, Parser)]
@@ -33,19 +45,32 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// List the exercises and which are done
+    /// List the exercises, done or pending as last checked
     List,
-    /// Run an exercise's tests; record it as done when they pass
+    /// Run an exercise's tests; record whether they pass
     Check {
         /// The exercise, e.g. 01_clone_flags
         name: String,
     },
-    /// Show an exercise's hint
+    /// Check every exercise again and record what passes now
+    CheckAll,
+    /// Show a hint: the nudge first, the idea the next time
     Hint {
         /// The exercise, e.g. 01_clone_flags
         name: String,
+        /// Show the idea straight away
+        #[arg(long)]
+        idea: bool,
     },
-    /// Check the first pending exercise again whenever a pending one changes
+    /// Put an exercise's stub back as shipped, from git
+    Reset {
+        /// The exercise, e.g. 01_clone_flags
+        name: String,
+        /// The commit to take the stub from
+        #[arg(long, default_value = "HEAD")]
+        from: String,
+    },
+    /// Follow the exercise you edit, checking it on every save
     Watch,
     /// Show the reference solution of an exercise you have solved
     Solution {
@@ -67,144 +92,120 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let all = exercises::load()?;
+    let workspace = Workspace::discover()?;
+    let workspace = &workspace;
     match cli.command {
-        Cmd::List => list(&all),
-        Cmd::Check { name } => {
-            let passed = check(exercises::find(&all, &name)?)?;
-            Ok(if passed {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
-        Cmd::Hint { name } => {
-            let exercise = exercises::find(&all, &name)?;
-            println!(
-                "{}\n\nThe book explains it in {}.",
-                exercise.hint.trim(),
-                exercise.book
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Watch => watch(&all),
-        Cmd::Solution { name } => solution(exercises::find(&all, &name)?),
-        Cmd::Verify => verify(&all),
+        Cmd::List => list(workspace),
+        Cmd::Check { name } => check(workspace, workspace.find(&name)?),
+        Cmd::CheckAll => check_all(workspace),
+        Cmd::Hint { name, idea } => hint(workspace, workspace.find(&name)?, idea),
+        Cmd::Reset { name, from } => reset(workspace, workspace.find(&name)?, &from),
+        Cmd::Watch => watch::watch(workspace),
+        Cmd::Solution { name } => solution(workspace, workspace.find(&name)?),
+        Cmd::Verify => verify(workspace),
     }
 }
 
-fn list(all: &[Exercise]) -> Result<ExitCode> {
-    let progress = Progress::load()?;
-    for exercise in all {
-        let state = if progress.is_done(exercise) {
-            "done"
-        } else {
-            "pending"
-        };
-        println!("{state:<8} {:<20} {}", exercise.name, exercise.book);
+/// `SUCCESS` when `ok`, else `FAILURE`.
+fn exit_code(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
-    let done = all.iter().filter(|e| progress.is_done(e)).count();
-    println!("{done} of {} done", all.len());
+}
+
+fn list(workspace: &Workspace) -> Result<ExitCode> {
+    let progress = Names::load(workspace, PROGRESS)?;
+    print!(
+        "{}",
+        listing::list_text(
+            workspace.all(),
+            &|e| progress.contains(e),
+            None,
+            cargo::is_root()
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-/// Run the exercise's tests and say how it went; on a pass, record it.
-fn check(exercise: &Exercise) -> Result<bool> {
-    if exercise.needs_root && !cargo::is_root() {
-        bail!(
-            "{} makes real namespaces and needs root: run `cargo ex check {}` as root",
-            exercise.name,
+/// Run the exercise's tests, say how it went, and record it.
+fn check(workspace: &Workspace, exercise: &Exercise) -> Result<ExitCode> {
+    if !exercise.runnable(cargo::is_root()) {
+        println!(
+            "{} makes real namespaces: its tests run through sudo (scripts/as-root), \
+             which may ask for your password.",
             exercise.name
         );
     }
     println!("checking {}...", exercise.name);
-    let outcome = cargo::run("test", exercise, &[])?;
-    if outcome.success {
-        Progress::load()?.record(exercise)?;
-        println!(
-            "✓ {} passes. `cargo ex solution {}` shows the reference solution.",
-            exercise.name, exercise.name
-        );
-    } else {
-        println!("{}", outcome.output.trim_end());
-        println!(
-            "✗ {} does not pass yet. Stuck? `cargo ex hint {}`",
-            exercise.name, exercise.name
-        );
-    }
-    Ok(outcome.success)
+    let verdict = checks::check(workspace, exercise)?;
+    print!("{}", checks::report(exercise, &verdict));
+    Ok(exit_code(verdict.passed()))
 }
 
-/// Poll the pending exercises' sources once a second and check the first
-/// pending one again on any change. Polling, not inotify: one stat per file
-/// per second is nothing, and it needs no dependency. Ctrl-C ends it.
-fn watch(all: &[Exercise]) -> Result<ExitCode> {
-    let mut seen = BTreeMap::new();
-    loop {
-        let progress = Progress::load()?;
-        let pending: Vec<&Exercise> = all.iter().filter(|e| !progress.is_done(e)).collect();
-        let Some(first) = pending.first() else {
-            println!("all {} exercises done", all.len());
-            return Ok(ExitCode::SUCCESS);
-        };
-        let now = modification_times(&pending);
-        if now != seen {
-            seen = now;
-            if let Err(error) = check(first) {
-                println!("{error:#}");
-            }
-            println!(
-                "\nwatching the pending exercises; {} is checked on every change (Ctrl-C to stop)",
-                first.name
-            );
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
+/// Check every exercise this process can run; the record follows.
+fn check_all(workspace: &Workspace) -> Result<ExitCode> {
+    let verdicts = checks::check_all(workspace, cargo::is_root(), |exercise, verdict| {
+        println!("{}", checks::summary_line(exercise, verdict));
+    })?;
+    println!("{}", checks::summary(&verdicts, workspace.all().len()));
+    let progress = Names::load(workspace, PROGRESS)?;
+    println!(
+        "{}",
+        listing::progress_bar(progress.count(workspace.all()), workspace.all().len(), 30)
+    );
+    Ok(exit_code(verdicts.iter().all(|(_, v)| v.passed())))
 }
 
-/// Every file under the exercises' src directories, with when it last changed.
-fn modification_times(exercises: &[&Exercise]) -> BTreeMap<PathBuf, SystemTime> {
-    fn walk(dir: &Path, times: &mut BTreeMap<PathBuf, SystemTime>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, times);
-            } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
-                times.insert(path, modified);
-            }
+/// The nudge the first time, the idea from then on (or with `--idea`).
+fn hint(workspace: &Workspace, exercise: &Exercise, want_idea: bool) -> Result<ExitCode> {
+    let mut seen = Names::load(workspace, HINTS)?;
+    let level = hints::level(seen.contains(exercise), want_idea);
+    if level == hints::Level::Nudge {
+        seen.set(exercise, true)?;
+    }
+    let again = format!("`cargo ex hint {}` again", exercise.name);
+    print!("{}", hints::render(exercise, level, &again));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The stub back as `rev` has it; the exercise is pending again.
+fn reset(workspace: &Workspace, exercise: &Exercise, rev: &str) -> Result<ExitCode> {
+    let restored = reset::reset(workspace, exercise, rev)?;
+    checks::record(workspace, exercise, false)?;
+    for file in &restored {
+        println!("{} is the stub at {rev} again", workspace.shown(&file.path));
+        if let Some(kept) = &file.kept {
+            println!("  your version: {}", workspace.shown(kept));
         }
     }
-    let mut times = BTreeMap::new();
-    for exercise in exercises {
-        walk(&exercise.src_dir(), &mut times);
-    }
-    times
+    Ok(ExitCode::SUCCESS)
 }
 
-fn solution(exercise: &Exercise) -> Result<ExitCode> {
-    if !Progress::load()?.is_done(exercise) {
+fn solution(workspace: &Workspace, exercise: &Exercise) -> Result<ExitCode> {
+    if !Names::load(workspace, PROGRESS)?.contains(exercise) {
         println!(
             "solve {} first: `cargo ex check {}` records it once its tests pass",
             exercise.name, exercise.name
         );
         return Ok(ExitCode::FAILURE);
     }
-    let path = exercise.solution_path();
+    let path = workspace.solution_path(exercise);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     print!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every exercise is well made: the stub compiles and fails its tests, the
-/// solution passes them, and both are clippy-clean.
-fn verify(all: &[Exercise]) -> Result<ExitCode> {
+/// Every exercise is well made: its book section exists, the stub compiles
+/// and fails its tests, the solution passes them, and both are
+/// clippy-clean. The stub's run is also a check of the learner's code, so
+/// `.progress` is brought up to date on the way.
+fn verify(workspace: &Workspace) -> Result<ExitCode> {
     let (mut passed, mut failed) = (0, 0);
-    for exercise in all {
-        match verify_one(exercise)? {
+    for exercise in workspace.all() {
+        match verify_one(workspace, exercise)? {
             Ok(()) => {
                 passed += 1;
                 println!("ok   {}", exercise.name);
@@ -216,38 +217,39 @@ fn verify(all: &[Exercise]) -> Result<ExitCode> {
         }
     }
     println!("verify: {passed} passed, {failed} failed");
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(exit_code(failed == 0))
 }
 
 /// The outer `Result` is for the runner failing; the inner one says what is
 /// wrong with the exercise.
-fn verify_one(exercise: &Exercise) -> Result<Result<(), String>> {
-    if exercise.needs_root && !cargo::is_root() {
+fn verify_one(workspace: &Workspace, exercise: &Exercise) -> Result<Result<(), String>> {
+    if let Err(problem) = book::check_section(workspace, exercise) {
+        return Ok(Err(problem));
+    }
+    if !exercise.runnable(cargo::is_root()) {
         return Ok(Err("needs root; run verify as root".to_string()));
     }
     let explain =
         |what: &str, outcome: cargo::Outcome| format!("{what}\n{}", outcome.output.trim_end());
-    let stub_build = cargo::run("test", exercise, &["--no-run"])?;
+    let stub_build = cargo::run(workspace, "test", exercise, &["--no-run"])?;
     if !stub_build.success {
         return Ok(Err(explain("the stub does not compile", stub_build)));
     }
-    let stub = cargo::run("test", exercise, &[])?;
+    let stub = cargo::run(workspace, "test", exercise, &[])?;
+    checks::record(workspace, exercise, stub.success)?;
     if stub.success {
         return Ok(Err(
             "the stub passes its tests; they must fail until it is solved".to_string(),
         ));
     }
-    let solved = cargo::run("test", exercise, &["--features", "solution"])?;
+    let solved = cargo::run(workspace, "test", exercise, &["--features", "solution"])?;
     if !solved.success {
         return Ok(Err(explain("the solution fails the tests", solved)));
     }
     // With --all-targets this lints the stub (the library) and the solution
     // (compiled into the tests) in one go.
     let clippy = cargo::run(
+        workspace,
         "clippy",
         exercise,
         &[
