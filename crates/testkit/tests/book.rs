@@ -67,10 +67,14 @@ fn every_include_in_the_book_resolves() {
                     .next()
                     .is_some_and(|c| c.is_ascii_digit() || c == ':')
             }) {
+                // In code, `// ANCHOR: name`; in Markdown, an HTML
+                // comment, `<!-- ANCHOR: name -->`.
                 let has = |marker: &str| {
-                    source
-                        .lines()
-                        .any(|l| l.trim_end().ends_with(&format!("{marker}: {anchor}")))
+                    source.lines().any(|l| {
+                        let l = l.trim_end();
+                        let l = l.strip_suffix("-->").map_or(l, str::trim_end);
+                        l.ends_with(&format!("{marker}: {anchor}"))
+                    })
                 };
                 if !has("ANCHOR") || !has("ANCHOR_END") {
                     problems.push(format!(
