@@ -418,6 +418,28 @@ fn a_big_blob_goes_up_in_chunks() {
     )
     .unwrap();
     assert_eq!(pushed.digest.to_string(), lab.local_digest(&name));
+    // Every blob bigger than a chunk went up as PATCHes, its last piece
+    // with the closing PUT: the registry's access log counts them.
+    let blobs = fs::read_dir(lab.root().join("oci/blobs/sha256")).unwrap();
+    let chunk = options.chunk as u64;
+    let expected: u64 = blobs
+        .flatten()
+        .map(|blob| blob.metadata().unwrap().len())
+        .filter(|size| *size > 0)
+        .map(|size| (size - 1) / chunk)
+        .sum();
+    let patches = registry
+        .log()
+        .matches("\"PATCH /v2/chunks/demo/blobs/uploads/")
+        .count() as u64;
+    assert!(
+        expected > 10,
+        "the demo's layer spans many chunks: {expected}"
+    );
+    assert_eq!(
+        patches, expected,
+        "one PATCH per full chunk before the last"
+    );
     // The registry checked the digest of what it put together.
     let raw = run_tool(
         &tool("skopeo").unwrap(),

@@ -23,6 +23,7 @@ pub mod chapter6;
 pub mod chapter7;
 pub mod chapter8;
 pub mod containers;
+pub mod flags;
 pub mod human;
 pub mod images;
 pub mod inspect;

@@ -34,12 +34,7 @@ impl FromStr for Reference {
             why,
         };
         if let Some((name, digest)) = text.split_once('@') {
-            let hex = digest.strip_prefix("sha256:").unwrap_or_default();
-            if hex.len() != 64
-                || !hex
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            {
+            if digest.parse::<crate::digest::Digest>().is_err() {
                 return Err(bad("a digest is sha256: and 64 lowercase hex digits"));
             }
             let mut reference: Reference = name.parse()?;

@@ -13,6 +13,7 @@
 
 use std::fmt;
 
+use cratebox_image::digest::Digest;
 use cratebox_image::reference::Reference;
 use thiserror::Error;
 
@@ -154,12 +155,10 @@ fn valid_tag(tag: &str) -> bool {
 }
 
 fn parse_digest(digest: &str) -> Option<String> {
-    let hex = digest.strip_prefix("sha256:")?;
-    (hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-    .then(|| digest.to_string())
+    digest
+        .parse::<Digest>()
+        .ok()
+        .map(|digest| digest.to_string())
 }
 
 impl ImageName {
