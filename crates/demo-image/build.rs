@@ -1,4 +1,4 @@
-//! Compile the in-container helpers (`probe`, `breakout`, `memhog`) as fully static
+//! Compile the in-container helpers (`probe`, `breakout`, `memhog`, `escape`) as fully static
 //! binaries and hand them to the library, which embeds them in the demo image.
 //!
 //! Why not depend on the `cratebox-tools` crate's binaries? Cargo does not let
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The helpers, by the name they get in `OUT_DIR`.
-const TOOLS: [&str; 3] = ["probe", "breakout", "memhog"];
+const TOOLS: [&str; 4] = ["probe", "breakout", "memhog", "escape"];
 
 fn main() {
     if let Err(message) = run() {
@@ -33,8 +33,14 @@ fn run() -> Result<(), String> {
 
     let mut fingerprint = Fnv1a64::new();
     for name in TOOLS {
-        let source = sources.join(format!("{name}.rs"));
-        println!("cargo:rerun-if-changed={}", source.display());
+        // `NAME.rs`, or `NAME/main.rs` with its modules beside it, as cargo
+        // lays out a binary of one file or of several. For a directory,
+        // cargo reruns this script when any file in it changes.
+        let (source, watched) = match sources.join(format!("{name}.rs")) {
+            single if single.exists() => (single.clone(), single),
+            _ => (sources.join(name).join("main.rs"), sources.join(name)),
+        };
+        println!("cargo:rerun-if-changed={}", watched.display());
         let output = out_dir.join(name);
         compile_static(&rustc, &target, &source, &output)?;
         let bytes = fs::read(&output)

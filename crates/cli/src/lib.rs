@@ -105,6 +105,8 @@ impl IsolationArgs {
             stdio: None,
             mounts: Vec::new(),
             join_network: None,
+            paths: Default::default(),
+            devices: Vec::new(),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Values of `run`'s flags read as docker reads them: durations,
-//! `--restart` policies, `--env-file` files. Pure functions, each with
-//! the error the flag reports.
+//! `--restart` policies, `--env-file` files: pure functions, each with
+//! the error the flag reports. And chapter 9's security flags, which the
+//! runtime checks (`SecuritySpec::from_flags`).
 
 use std::time::Duration;
 
@@ -80,5 +81,45 @@ mod tests {
         insta::assert_debug_snapshot!(parse_env_file(text));
         assert!(parse_env_file("BAD NAME=1").is_err());
         assert!(parse_env_file("=value").is_err());
+    }
+}
+
+// ANCHOR: security_args
+/// Chapter 9: what the container's root may do.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Security")]
+pub struct SecurityArgs {
+    /// Every capability, no seccomp filter, no masked or read-only paths
+    #[arg(long)]
+    pub privileged: bool,
+    /// Add a capability, e.g. NET_ADMIN or SYS_TIME (ALL: every one)
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a capability, e.g. NET_RAW (ALL: every one)
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// no-new-privileges[=false], seccomp=FILE or seccomp=unconfined
+    #[arg(long = "security-opt", value_name = "OPTION")]
+    pub security_opt: Vec<String>,
+    /// Mount the container's root file system read-only (use --tmpfs for scratch space)
+    #[arg(long)]
+    pub read_only: bool,
+    /// Give the container a device of the host's: HOST[:CONTAINER[:rwm]]
+    #[arg(long = "device", value_name = "DEVICE")]
+    pub device: Vec<String>,
+}
+// ANCHOR_END: security_args
+
+impl SecurityArgs {
+    /// The options as the container record keeps them, each checked now.
+    pub fn spec(&self) -> anyhow::Result<cratebox_runtime::security::SecuritySpec> {
+        Ok(cratebox_runtime::security::SecuritySpec::from_flags(
+            self.privileged,
+            &self.cap_add,
+            &self.cap_drop,
+            &self.security_opt,
+            self.read_only,
+            &self.device,
+        )?)
     }
 }

@@ -29,6 +29,24 @@ pub fn container_json(engine: &Engine, record: &Record) -> serde_json::Value {
         RestartPolicy::OnFailure { max } => ("on-failure", max),
     };
     let limits = &spec.limits;
+    // Chapter 9: docker's names for the security options.
+    let security = &spec.security;
+    let paths = security.paths();
+    let devices: Vec<serde_json::Value> = security
+        .devices
+        .iter()
+        .map(|device| {
+            let mut parts = device.splitn(3, ':');
+            let host = parts.next().unwrap_or_default();
+            let container = parts.next().unwrap_or(host);
+            let permissions = parts.next().unwrap_or("rwm");
+            serde_json::json!({
+                "PathOnHost": host,
+                "PathInContainer": container,
+                "CgroupPermissions": permissions,
+            })
+        })
+        .collect();
     // Chapter 7: where it is on its networks, as docker's NetworkSettings.
     let networks: serde_json::Map<String, serde_json::Value> = state
         .networks
@@ -102,6 +120,14 @@ pub fn container_json(engine: &Engine, record: &Record) -> serde_json::Value {
             "CpusetCpus": limits.cpuset_cpus.clone().unwrap_or_default(),
             "UsernsMode": if spec.user_namespace { "private" } else { "" },
             "NetworkMode": spec.network.mode.name(),
+            "Privileged": security.privileged,
+            "CapAdd": security.cap_add,
+            "CapDrop": security.cap_drop,
+            "SecurityOpt": security.security_opt(),
+            "ReadonlyRootfs": security.read_only,
+            "Devices": devices,
+            "MaskedPaths": paths.masked,
+            "ReadonlyPaths": paths.read_only,
         },
         "NetworkSettings": { "Networks": networks, "Ports": ports },
     })

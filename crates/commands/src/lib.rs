@@ -17,15 +17,20 @@
 //! | [`run6`] | `run`, `create`, `start`: containers that live on, under a supervisor | 6 |
 //! | [`lifecycle`] | `ps`, `logs`, `stop`, `kill`, `wait`, `rm`, `inspect`, ... | 6 |
 //! | [`human`] | `Up 3 seconds`, `2 minutes ago` | 6 |
+//! | [`chapter7`], [`chapter8`] | networks; `pull`, `push`, `tag`, `login` | 7, 8 |
+//! | [`flags`] | run's flag values, and its security flags | 6, 9 |
+//! | [`chapter9`], [`info`] | every container hardened; `info` | 9 |
 
 pub mod build;
 pub mod chapter6;
 pub mod chapter7;
 pub mod chapter8;
+pub mod chapter9;
 pub mod containers;
 pub mod flags;
 pub mod human;
 pub mod images;
+pub mod info;
 pub mod inspect;
 pub mod lifecycle;
 pub mod run;

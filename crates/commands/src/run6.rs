@@ -131,6 +131,8 @@ pub struct CreateArgs {
     pub publish_all: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub security: crate::flags::SecurityArgs,
     /// The image, e.g. demo or myimage:v1
     pub image: String,
     /// Command and arguments [default: the image's]
@@ -338,6 +340,7 @@ impl CreateArgs {
                     publish,
                     also: Vec::new(),
                 },
+                security: self.security.spec()?,
                 ..Spec::default()
             },
         })

@@ -10,7 +10,7 @@
 //! ```
 
 use clap::Parser;
-use cratebox_commands::chapter8::{main_for, AllCommand};
+use cratebox_commands::chapter9::{main_for, AllCommand};
 
 /// A small container engine: run, build and keep OCI containers and images.
 #[derive(Debug, Parser)]

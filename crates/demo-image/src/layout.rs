@@ -1,5 +1,5 @@
 //! The skeleton every demo image shares: directories, `/etc` files and the
-//! two embedded tools, whichever source the programs come from.
+//! embedded tools, whichever source the programs come from.
 //!
 //! The plan is pure data ([`plan`]), so a test or a reader can see the whole
 //! skeleton without building anything; [`write`] performs it.
@@ -17,7 +17,9 @@ pub(crate) const PROBE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/
 pub(crate) const BREAKOUT_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/breakout"));
 /// `memhog`, compiled static by `build.rs`: uses memory until stopped.
 pub(crate) const MEMHOG_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/memhog"));
-/// Changes whenever either tool's bytes change, so a cached image holding an
+/// `escape`, compiled static by `build.rs`: tries what hardening must stop.
+pub(crate) const ESCAPE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/escape"));
+/// Changes whenever any tool's bytes change, so a cached image holding an
 /// older build of them is rebuilt.
 pub(crate) const TOOLS_FINGERPRINT: &str = env!("CRATEBOX_TOOLS_FINGERPRINT");
 
@@ -121,6 +123,7 @@ pub(crate) fn plan(source: SourceKind) -> Layout {
         tool(crate::PROBE_PATH, PROBE_BYTES),
         tool(crate::BREAKOUT_PATH, BREAKOUT_BYTES),
         tool(crate::MEMHOG_PATH, MEMHOG_BYTES),
+        tool(crate::ESCAPE_PATH, ESCAPE_BYTES),
     ];
     Layout { dirs, files }
 }
@@ -184,7 +187,7 @@ mod tests {
 
     #[test]
     fn embedded_tools_are_static_elf_binaries() {
-        for bytes in [PROBE_BYTES, BREAKOUT_BYTES, MEMHOG_BYTES] {
+        for bytes in [PROBE_BYTES, BREAKOUT_BYTES, MEMHOG_BYTES, ESCAPE_BYTES] {
             let elf = goblin::elf::Elf::parse(bytes).unwrap();
             assert_eq!(elf.interpreter, None);
             assert!(elf.libraries.is_empty());

@@ -12,8 +12,8 @@
 //! 1. `layout`: the skeleton every Linux root has: `/proc`,
 //!    `/sys` and `/dev` as empty mount points, `/tmp` with the sticky bit,
 //!    `/etc/passwd`, and an `/etc/os-release` that tells the image apart from
-//!    the host. Plus static helpers, `probe`, `breakout` and `memhog`, compiled by
-//!    `build.rs` and embedded in this library.
+//!    the host. Plus static helpers, `probe`, `breakout`, `memhog` and
+//!    `escape`, compiled by `build.rs` and embedded in this library.
 //! 2. `commands`: [`COMMANDS`], the one list of commands the image offers,
 //!    whichever source built it: every command the README, the book, the
 //!    chapters' demos and the tests run inside a container.
@@ -70,6 +70,8 @@ pub const PROBE_PATH: &str = "/usr/local/bin/probe";
 pub const BREAKOUT_PATH: &str = "/usr/local/bin/breakout";
 /// Where the memory hog of chapter 3 lives inside the image.
 pub const MEMHOG_PATH: &str = "/usr/local/bin/memhog";
+/// Where chapter 9's escape attempts live inside the image.
+pub const ESCAPE_PATH: &str = "/usr/local/bin/escape";
 
 /// Everything that can go wrong while building, checking or caching the image.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use cratebox_demo_image::{
     build, elf, verify, DemoError, EntryKind, Manifest, ManifestError, Source, BREAKOUT_PATH,
-    PROBE_PATH,
+    ESCAPE_PATH, MEMHOG_PATH, PROBE_PATH,
 };
 use tempfile::TempDir;
 
@@ -51,7 +51,13 @@ fn skeleton(rootfs: &Path, manifest: &Manifest) -> String {
             _ => {}
         }
     }
-    for inside in [PROBE_PATH, BREAKOUT_PATH, "/bin/sh"] {
+    for inside in [
+        PROBE_PATH,
+        BREAKOUT_PATH,
+        MEMHOG_PATH,
+        ESCAPE_PATH,
+        "/bin/sh",
+    ] {
         let entry = manifest
             .entries
             .iter()
@@ -151,6 +157,26 @@ fn busybox_image_runs_a_shell_and_the_probe() {
 }
 
 #[test]
+fn escape_runs_in_an_image_without_a_c_library() {
+    let Some(source) = busybox_source() else {
+        return;
+    };
+    if !have_root() {
+        return;
+    }
+    let (tmp, rootfs, _) = build_image(&source);
+    // Only the list: the attempts themselves are chapter 9's tests, in a
+    // container; here the process would be the host's root in a chroot.
+    let output = run_chrooted(&rootfs, ESCAPE_PATH, &["--list"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "mount\nmodule\nsysrq\nkcore\nkeyctl\nptrace\nuserns\nraw-socket\nmknod\ntime\nreboot\nbpf\ncgroup\n"
+    );
+    assert_holds_only(tmp.path(), &["image"]);
+}
+
+#[test]
 fn host_image_runs_a_shell_and_its_commands() {
     if !have_root() {
         return;
@@ -167,7 +193,7 @@ fn host_image_runs_a_shell_and_its_commands() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "hello from NAME=\"cratebox demo image\"\nbreakout\nmemhog\nprobe\n"
+        "hello from NAME=\"cratebox demo image\"\nbreakout\nescape\nmemhog\nprobe\n"
     );
     assert_holds_only(tmp.path(), &["image"]);
 }

@@ -103,6 +103,8 @@ pub struct Spec {
     pub health: Option<crate::health::HealthConfig>,
     /// `--network`, `-p` and `-P` (chapter 7).
     pub network: crate::net::NetworkSpec,
+    /// `--privileged`, `--cap-add`, `--security-opt`, ... (chapter 9).
+    pub security: crate::security::SecuritySpec,
 }
 // ANCHOR_END: spec_run
 

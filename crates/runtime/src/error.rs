@@ -31,6 +31,9 @@ pub enum EngineError {
     /// A missing image could not be pulled (chapter 8).
     #[error("{0}")]
     Pull(String),
+    /// A security option cannot be used (chapter 9).
+    #[error(transparent)]
+    Security(#[from] crate::security::SecurityError),
     /// The image store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),

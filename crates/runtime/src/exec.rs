@@ -64,6 +64,8 @@ impl Engine {
         command.cwd = request.working_dir.clone().or(spec.working_dir);
         command.tty = request.tty;
         command.user = request.user.clone().or(spec.user);
+        // The same limits as the container's own command.
+        command.security = spec.security.process()?;
         let procs = cgroup_procs(init.pid)?;
         // Without -i, stdin is empty; detached, nothing is ours: the
         // command outlives us and must not hold our output open. With -t,

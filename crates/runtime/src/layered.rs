@@ -119,6 +119,8 @@ pub fn config_on_layers(
         stdio: None,
         mounts: Vec::new(),
         join_network: None,
+        paths: Default::default(),
+        devices: Vec::new(),
     };
     Ok(config)
 }

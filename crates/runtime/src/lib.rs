@@ -43,6 +43,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod net;
 pub mod pump;
+pub mod security;
 pub mod supervisor;
 pub mod volumes;
 

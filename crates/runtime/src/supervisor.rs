@@ -330,6 +330,21 @@ fn run_once(
     }
     command.cwd = spec.working_dir.clone();
     command.user = spec.user.clone();
+    // Chapter 9: checked at create, so this fails only when the host
+    // changed since (a --device removed).
+    let (security, devices) = match spec
+        .security
+        .process()
+        .and_then(|process| Ok((process, spec.security.host_devices()?)))
+    {
+        Ok(both) => both,
+        Err(error) => {
+            let error = EngineError::from(error);
+            ready(Err((error.exit_code(), error.to_string())));
+            return Err(error);
+        }
+    };
+    command.security = security;
     let isolation = Isolation {
         hostname: spec.hostname.clone(),
         user_namespace: UserNamespace::from_flag(spec.user_namespace),
@@ -337,6 +352,8 @@ fn run_once(
     let top = engine.containers.dirs(&record.id);
     let mut config = config_on_layers(lowers, &top, command, &isolation)?;
     config.mounts = engine.extra_mounts(&spec.mounts);
+    config.paths = spec.security.paths();
+    config.devices = devices;
     // Chapter 7: an address, ports and /etc files before the spawn.
     let network = match engine.prepare_network(record, &spec.network) {
         Ok(network) => network,

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use nix::unistd::{access, AccessFlags};
 
+use crate::security::ProcessSecurity;
+
 /// docker's default PATH for a container whose image sets none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -30,6 +32,8 @@ pub struct ContainerCommand {
     /// Its stdin is a terminal (`-t`, chapter 6), to become its
     /// controlling terminal in a session of its own.
     pub tty: bool,
+    /// Chapter 9: capabilities, no_new_privs and seccomp.
+    pub security: ProcessSecurity,
 }
 
 impl ContainerCommand {
@@ -50,6 +54,7 @@ impl ContainerCommand {
             user: None,
             home_given: false,
             tty: false,
+            security: ProcessSecurity::default(),
         }
     }
 
@@ -93,6 +98,7 @@ impl ContainerCommand {
             user: self.user.clone().filter(|user| !user.is_empty()),
             home_given: self.home_given,
             tty: self.tty,
+            security: self.security.clone(),
         })
     }
 }
@@ -116,6 +122,8 @@ pub struct PreparedCommand {
     pub home_given: bool,
     /// See [`ContainerCommand::tty`].
     pub tty: bool,
+    /// See [`ContainerCommand::security`].
+    pub security: ProcessSecurity,
 }
 
 // ANCHOR: find_in_path

@@ -72,6 +72,10 @@ pub struct ContainerConfig {
     /// Another container's network namespace to join instead of a new one
     /// (chapter 7, `--network container:NAME`): an open `/proc/PID/ns/net`.
     pub join_network: Option<RawFd>,
+    /// Masked and read-only paths, and `--read-only` (chapter 9).
+    pub paths: crate::paths::PathRules,
+    /// `--device` nodes besides the default ones (chapter 9).
+    pub devices: Vec<crate::devices::HostDevice>,
 }
 
 /// Stack for the cloned child. clone(2) without CLONE_VM gives the child a
@@ -123,6 +127,8 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
         user_namespace: config.namespaces.user,
         overlay: config.overlay.clone(),
         mounts: config.mounts.clone(),
+        paths: config.paths.clone(),
+        devices: config.devices.clone(),
     };
     let plan = mount_plan(&rootfs, &plan_options);
 

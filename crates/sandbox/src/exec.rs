@@ -15,6 +15,9 @@ use crate::user::enter;
 /// returns on failure, after writing a report for the parent; the caller
 /// then exits with the report's code.
 pub fn exec_command(command: &PreparedCommand, report_fd: impl AsFd) -> i32 {
+    if let Err(message) = command.security.before_user() {
+        return refuse(report_fd, &message);
+    }
     let home = match enter(command.cwd.as_deref(), command.user.as_deref()) {
         Ok(home) => home,
         Err(message) => {
@@ -41,6 +44,11 @@ pub fn exec_command(command: &PreparedCommand, report_fd: impl AsFd) -> i32 {
     let Ok(c_path) = CString::new(path.as_os_str().as_encoded_bytes()) else {
         return NOT_FOUND;
     };
+    // Chapter 9: capabilities, no_new_privs, seccomp, the last thing
+    // before the command (see crate::security for the order).
+    if let Err(message) = command.security.after_user() {
+        return refuse(report_fd, &message);
+    }
     // ANCHOR: exec_command_execve
     // On success this never returns: the process *becomes* the command, and
     // the O_CLOEXEC report pipe closes, which tells the parent all went well.
@@ -70,3 +78,10 @@ pub fn exec_command(command: &PreparedCommand, report_fd: impl AsFd) -> i32 {
     // ANCHOR_END: exec_command_execve
 }
 // ANCHOR_END: exec_command
+
+/// Report a hardening step that failed; the command must not run without it.
+fn refuse(report_fd: impl AsFd, message: &str) -> i32 {
+    let message = format!("cannot harden the container: {message}");
+    report::send(report_fd, SETUP_FAILED, &message);
+    SETUP_FAILED
+}

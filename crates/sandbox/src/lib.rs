@@ -29,6 +29,7 @@
 //! rest performs them and is tested by running real containers as root (see
 //! the chapters' tests).
 
+pub mod capabilities;
 pub mod chroot;
 pub mod command;
 pub mod container;
@@ -46,10 +47,12 @@ pub mod mounts;
 pub mod namespaces;
 pub mod network;
 pub mod overlay;
+pub mod paths;
 pub mod process;
 pub mod report;
 pub mod resolve;
 pub mod rootfs;
+pub mod security;
 pub mod supervise;
 pub mod terminal;
 pub mod user;

@@ -159,6 +159,17 @@ pub fn existing(root: &Path, planned: &Path) -> Option<PathBuf> {
     destination.host.is_dir().then_some(destination.host)
 }
 
+/// The host path of `planned` resolved inside `root`, if anything is
+/// there: a masked path that this kernel lacks is simply not masked.
+pub fn present(root: &Path, planned: &Path) -> Option<PathBuf> {
+    let destination = Destination::resolve(root, planned).ok()?;
+    destination
+        .host
+        .symlink_metadata()
+        .is_ok()
+        .then_some(destination.host)
+}
+
 /// The destinations of one mount plan, resolved inside its root, with the
 /// directories already resolved remembered: a plan puts a dozen device
 /// nodes and links in `/dev`, and resolving `/dev` once is enough. The

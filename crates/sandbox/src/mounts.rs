@@ -57,10 +57,12 @@ pub enum MountOp {
         /// `lowerdir=...,upperdir=...,workdir=...`.
         options: String,
     },
-    /// Create a character device node (`mknod`).
+    /// Create a device node (`mknod`).
     Device {
         /// Path of the node.
         path: PathBuf,
+        /// A block device (`b`), not a character one (`c`).
+        block: bool,
         /// Driver number.
         major: u64,
         /// Instance number.
@@ -98,6 +100,28 @@ pub enum MountOp {
         /// The volume's directory on the host.
         to: PathBuf,
     },
+    /// Change a mount's flags (`mount -o remount,bind,...`), keeping the
+    /// ones it has (chapter 9: `nodev`, and `ro` with it).
+    Remount {
+        /// The mount point.
+        target: PathBuf,
+        /// It is a file's bind mount.
+        file: bool,
+        /// The flags to add.
+        flags: MsFlags,
+    },
+    /// Hide a path (chapter 9): `/dev/null` over a file, an empty
+    /// read-only tmpfs over a directory; nothing when it does not exist.
+    Mask {
+        /// The path, inside the root.
+        target: PathBuf,
+    },
+    /// Make a path read-only (chapter 9) by binding it onto itself and
+    /// remounting the bind read-only; nothing when it does not exist.
+    ReadOnlyPath {
+        /// The path, inside the root.
+        target: PathBuf,
+    },
     /// Make `new_root` the root of the mount namespace and detach the old
     /// root, so nothing of the host's tree stays reachable.
     PivotRoot {
@@ -118,6 +142,11 @@ pub struct PlanOptions {
     pub overlay: Option<String>,
     /// Volumes, bind mounts and tmpfs mounts (chapter 6), in order.
     pub mounts: Vec<ExtraMount>,
+    /// Chapter 9: paths to hide and paths to make read-only, under /proc
+    /// and /sys (docker's lists, or none with `--privileged`).
+    pub paths: crate::paths::PathRules,
+    /// Chapter 9: device nodes besides the default ones (`--device`).
+    pub devices: Vec<crate::devices::HostDevice>,
 }
 
 // ANCHOR: mount_plan
@@ -183,12 +212,64 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
         } else {
             MountOp::Device {
                 path,
+                block: false,
                 major: device.major,
                 minor: device.minor,
                 mode: device.mode,
             }
         });
     }
+    // `--device HOST[:CONTAINER]`: the host's node, made again inside (or
+    // bound from the host in a user namespace, where mknod is refused).
+    for device in &options.devices {
+        let path = at(device.container.trim_start_matches('/'));
+        plan.push(if options.user_namespace {
+            MountOp::Bind {
+                source: device.host.clone(),
+                target: path,
+                file: true,
+            }
+        } else {
+            MountOp::Device {
+                path,
+                block: device.block,
+                major: device.major,
+                minor: device.minor,
+                mode: device.mode,
+            }
+        });
+    }
+    // ANCHOR: mount_plan_nodev
+    // Chapter 9: the nodes above work, a node the container makes does
+    // not. Each node becomes a mount of its own (a bind onto itself; in a
+    // user namespace they are binds already), then /dev turns `nodev`:
+    // a root holding CAP_MKNOD may still make /dev/sda, but not open it.
+    if options.paths.nodev {
+        if !options.user_namespace {
+            for name in DEVICES.iter().map(|d| d.name.to_string()) {
+                let path = at("dev").join(name);
+                plan.push(MountOp::Bind {
+                    source: path.clone(),
+                    target: path,
+                    file: true,
+                });
+            }
+            for device in &options.devices {
+                let path = at(device.container.trim_start_matches('/'));
+                plan.push(MountOp::Bind {
+                    source: path.clone(),
+                    target: path,
+                    file: true,
+                });
+            }
+        }
+        plan.push(MountOp::Remount {
+            target: at("dev"),
+            file: false,
+            flags: MsFlags::MS_NODEV,
+        });
+    }
+    // ANCHOR_END: mount_plan_nodev
     plan.extend([
         // A private devpts: the container's terminals, not the host's.
         MountOp::Filesystem {
@@ -215,6 +296,20 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
             target: target.into(),
         });
     }
+    // ANCHOR: mount_plan_paths
+    // Chapter 9: what a container's root must not read or change in the
+    // kernel's own file systems.
+    for path in &options.paths.masked {
+        plan.push(MountOp::Mask {
+            target: at(path.trim_start_matches('/')),
+        });
+    }
+    for path in &options.paths.read_only {
+        plan.push(MountOp::ReadOnlyPath {
+            target: at(path.trim_start_matches('/')),
+        });
+    }
+    // ANCHOR_END: mount_plan_paths
     // ANCHOR: mount_plan_mounts
     // The user's mounts last: each target is resolved inside the root
     // when it is mounted, like every other.
@@ -239,10 +334,36 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
                 options: options.clone(),
             }),
         }
-        if extra.readonly {
-            let file = matches!(extra.kind, ExtraKind::Bind { file: true, .. });
-            plan.push(MountOp::ReadOnly { target, file });
+        let file = matches!(extra.kind, ExtraKind::Bind { file: true, .. });
+        let bind = matches!(extra.kind, ExtraKind::Bind { .. });
+        match (extra.readonly, options.paths.nodev && bind) {
+            (false, false) => {}
+            (true, false) => plan.push(MountOp::ReadOnly { target, file }),
+            // Chapter 9: a volume is no way to a device node either.
+            (readonly, true) => plan.push(MountOp::Remount {
+                target,
+                file,
+                flags: match readonly {
+                    true => MsFlags::MS_NODEV | MsFlags::MS_RDONLY,
+                    false => MsFlags::MS_NODEV,
+                },
+            }),
         }
+    }
+    // Chapter 9: the root is `nodev` too, and with `--read-only`, `ro`;
+    // the mounts on it keep their own flags.
+    let root_flags = match (options.paths.nodev, options.paths.read_only_root) {
+        (true, true) => Some(MsFlags::MS_NODEV | MsFlags::MS_RDONLY),
+        (true, false) => Some(MsFlags::MS_NODEV),
+        (false, true) => Some(MsFlags::MS_RDONLY),
+        (false, false) => None,
+    };
+    if let Some(flags) = root_flags {
+        plan.push(MountOp::Remount {
+            target: rootfs.to_path_buf(),
+            file: false,
+            flags,
+        });
     }
     plan.push(MountOp::PivotRoot {
         new_root: rootfs.to_path_buf(),
@@ -300,12 +421,36 @@ impl fmt::Display for MountOp {
             }
             MountOp::Device {
                 path,
+                block,
                 major,
                 minor,
                 mode,
             } => {
-                write!(f, "mknod -m {mode:o} {} c {major} {minor}", path.display())
+                let kind = if *block { 'b' } else { 'c' };
+                write!(
+                    f,
+                    "mknod -m {mode:o} {} {kind} {major} {minor}",
+                    path.display()
+                )
             }
+            MountOp::Remount { target, flags, .. } => write!(
+                f,
+                "mount -o remount,bind,{} {}",
+                flag_names(*flags).join(","),
+                target.display()
+            ),
+            MountOp::Mask { target } => {
+                write!(
+                    f,
+                    "mask {} (/dev/null or an empty tmpfs over it)",
+                    target.display()
+                )
+            }
+            MountOp::ReadOnlyPath { target } => write!(
+                f,
+                "mount --bind {0} {0} && mount -o remount,bind,ro {0}",
+                target.display()
+            ),
             MountOp::Symlink { link, target } => {
                 write!(f, "ln -s {} {}", target.display(), link.display())
             }
@@ -415,12 +560,17 @@ pub fn perform(op: &MountOp, points: &mut MountPoints<'_>) -> Result<(), MountEr
         }
         MountOp::Device {
             path,
+            block,
             major,
             minor,
             mode,
         } => mknod(
             &points.entry(path).map_err(destination)?,
-            SFlag::S_IFCHR,
+            if *block {
+                SFlag::S_IFBLK
+            } else {
+                SFlag::S_IFCHR
+            },
             Mode::from_bits_truncate(*mode),
             makedev(*major, *minor),
         )
@@ -430,6 +580,24 @@ pub fn perform(op: &MountOp, points: &mut MountPoints<'_>) -> Result<(), MountEr
             std::os::unix::fs::symlink(target, link).map_err(io_fail)
         }
         MountOp::Overlay { target, options } => Ok(mount_overlay(target, options)?),
+        MountOp::Remount {
+            target,
+            file,
+            flags,
+        } => {
+            let target = match (target == points.root(), file) {
+                // The root itself, already a mount point.
+                (true, _) => Ok(target.clone()),
+                (false, true) => points.file(target),
+                (false, false) => points.directory(target),
+            }
+            .map_err(destination)?;
+            crate::paths::remount_adding(&target, *flags).map_err(kernel)
+        }
+        MountOp::Mask { target } => crate::paths::mask(points.root(), target).map_err(kernel),
+        MountOp::ReadOnlyPath { target } => {
+            crate::paths::read_only(points.root(), target).map_err(kernel)
+        }
         MountOp::ReadOnly { target, file } => {
             let target = match file {
                 true => points.file(target),
@@ -572,6 +740,43 @@ mod tests {
     }
 
     #[test]
+    fn hardened_plan_hides_paths_makes_others_read_only_and_then_the_root() {
+        let plan = mount_plan(
+            Path::new("/rootfs"),
+            &PlanOptions {
+                paths: crate::paths::PathRules {
+                    read_only_root: true,
+                    ..crate::paths::PathRules::docker()
+                },
+                devices: vec![crate::devices::HostDevice {
+                    host: "/dev/loop7".into(),
+                    container: "/dev/disk".into(),
+                    block: true,
+                    major: 7,
+                    minor: 7,
+                    mode: 0o660,
+                }],
+                ..PlanOptions::default()
+            },
+        );
+        let rendered = render(&plan);
+        let steps: Vec<&str> = rendered
+            .lines()
+            .filter(|line| {
+                ["mask", "remount", " b ", "/dev/loop7", "/rootfs/dev/null"]
+                    .iter()
+                    .any(|word| line.contains(word))
+            })
+            .collect();
+        insta::assert_snapshot!(steps.join("\n"));
+        // The root turns read-only after everything is mounted on it.
+        assert_eq!(
+            plan[plan.len() - 2].to_string(),
+            "mount -o remount,bind,ro,nodev /rootfs"
+        );
+    }
+
+    #[test]
     fn pivot_root_comes_last_and_every_other_path_is_inside_the_rootfs() {
         let plan = mount_plan(Path::new("/rootfs"), &PlanOptions::default());
         assert!(matches!(plan.last(), Some(MountOp::PivotRoot { .. })));
@@ -580,9 +785,11 @@ mod tests {
                 MountOp::Bind { target, .. }
                 | MountOp::Filesystem { target, .. }
                 | MountOp::Tmpfs { target, .. }
-                | MountOp::ReadOnly { target, .. } => target,
+                | MountOp::ReadOnly { target, .. }
+                | MountOp::Remount { target, .. } => target,
                 MountOp::Device { path, .. } => path,
                 MountOp::Symlink { link, .. } => link,
+                MountOp::Mask { target } | MountOp::ReadOnlyPath { target } => target,
                 other => panic!("unexpected step {other}"),
             };
             assert!(path.starts_with("/rootfs/"), "{op}");

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Chapter 9: what hardening costs a container's start, in one hyperfine run:
+#   cratebox run --rm --network none demo true               (docker's defaults:
+#                                                              14 capabilities, no_new_privs,
+#                                                              seccomp, masked paths, nodev)
+#   cratebox run --rm --privileged --network none demo true  (none of it)
+#   podman run --rm --network none demo true                 (podman's defaults, runc)
+#   podman run --rm --privileged ...                         (podman without them)
+# The difference between the first two is the cost of hardening (the
+# target is 1 ms or less). Writes bench/results/ch09-hardening.{json,md}.
+# Needs root; scripts/install-deps installs hyperfine and podman. podman
+# gets a storage root of its own in the bench's temp dir, like cratebox.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || exec sudo -E "$0" "$@"
+scripts/install-deps >/dev/null
+
+cargo build --release -q -p cratebox
+bin=$(pwd)/target/release/cratebox
+work=$(mktemp -d /tmp/cratebox-bench.XXXXXX)
+export CRATEBOX_ROOT=$work/state
+podman=(podman --root "$work/podman" --runroot "$work/podman-run" --runtime runc
+    --cgroup-manager cgroupfs --events-backend none)
+podman_run=(--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+cleanup() {
+    "$bin" rm -f $("$bin" ps -aq) >/dev/null 2>&1 || true
+    "${podman[@]}" rm -f -a >/dev/null 2>&1 || true
+    "${podman[@]}" system reset -f >/dev/null 2>&1 || true
+    awk -v dir="$work" 'index($5, dir "/") == 1 { print $5 }' /proc/self/mountinfo |
+        sort -r | while read -r mount_point; do umount -l "$mount_point" || true; done
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+
+# The demo image, for both: cratebox's own, saved and loaded into podman.
+"$bin" run --rm --network none demo true
+"$bin" save -o "$work/demo.tar" demo
+"${podman[@]}" load -q -i "$work/demo.tar" >/dev/null
+"${podman[@]}" tag "$("${podman[@]}" images -q | head -1)" localhost/demo:latest
+
+mkdir -p bench/results
+runs=${RUNS:-100}
+hyperfine --warmup 5 --runs "$runs" -N \
+    --export-json bench/results/ch09-hardening.json \
+    -n "cratebox run --rm (hardened)" "$bin run --rm --network none demo true" \
+    -n "cratebox run --rm --privileged" "$bin run --rm --privileged --network none demo true" \
+    -n "podman run --rm (hardened)" "${podman[*]} run --rm ${podman_run[*]} localhost/demo true" \
+    -n "podman run --rm --privileged" "${podman[*]} run --rm --privileged ${podman_run[*]} localhost/demo true"
+python3 bench/summarize.py bench/results/ch09-hardening.json "cratebox run --rm --privileged" > bench/results/ch09-hardening.md
+cat bench/results/ch09-hardening.md
