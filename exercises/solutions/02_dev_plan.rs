@@ -32,6 +32,7 @@ pub fn dev_plan(rootfs: &Path, user_namespace: bool) -> Vec<MountOp> {
         } else {
             MountOp::Device {
                 path,
+                block: false,
                 major: device.major,
                 minor: device.minor,
                 mode: device.mode,

@@ -128,12 +128,13 @@ impl SecuritySpec {
     }
 
     /// The capabilities the container's processes keep.
+    /// `--privileged` is every capability, whatever the adds and drops say
+    /// (as in docker).
     pub fn capabilities(&self) -> Result<Capabilities, SecurityError> {
-        let base = match self.privileged {
-            true => Capabilities::all(),
-            false => Capabilities::docker_default(),
-        };
-        Ok(base.with_changes(&self.cap_add, &self.cap_drop)?)
+        match self.privileged {
+            true => Ok(Capabilities::all()),
+            false => Ok(Capabilities::docker_default().with_changes(&self.cap_add, &self.cap_drop)?),
+        }
     }
 
     // ANCHOR: process

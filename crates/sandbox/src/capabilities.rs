@@ -87,25 +87,27 @@ impl Capabilities {
 
     // ANCHOR: changes
     /// The set after `--cap-add` and `--cap-drop`, by docker's rules:
-    /// `ALL` in `add` starts from every capability; then the drops are
-    /// taken out (`ALL`: all of them); then the adds are put in. So
-    /// `--cap-drop ALL --cap-add NET_BIND_SERVICE` leaves just that one.
+    /// `ALL` among the adds is every capability but the drops; `ALL`
+    /// among the drops is just the adds; otherwise the drops come out of
+    /// this set, then the adds go in. So `--cap-drop ALL --cap-add
+    /// NET_BIND_SERVICE` leaves that one capability.
     pub fn with_changes(self, add: &[String], drop: &[String]) -> Result<Self, UnknownCapability> {
         let is_all = |name: &String| name.eq_ignore_ascii_case("ALL");
-        let mut set = match add.iter().any(is_all) {
-            true => Capabilities::all(),
-            false => self,
+        let named = |names: &[String]| -> Result<Capabilities, UnknownCapability> {
+            names
+                .iter()
+                .filter(|name| !is_all(name))
+                .map(|name| parse_name(name))
+                .collect()
         };
-        if drop.iter().any(is_all) {
-            set = Capabilities::default();
-        }
-        for name in drop.iter().filter(|name| !is_all(name)) {
-            set.0 &= !parse_name(name)?.bitmask();
-        }
-        for name in add.iter().filter(|name| !is_all(name)) {
-            set.0 |= parse_name(name)?.bitmask();
-        }
-        Ok(set)
+        let (add_set, drop_set) = (named(add)?, named(drop)?);
+        Ok(if add.iter().any(is_all) {
+            Capabilities(Capabilities::all().0 & !drop_set.0)
+        } else if drop.iter().any(is_all) {
+            add_set
+        } else {
+            Capabilities((self.0 & !drop_set.0) | add_set.0)
+        })
     }
     // ANCHOR_END: changes
 }
@@ -223,6 +225,12 @@ mod tests {
         let all_but = changed(&["ALL"], &["SYS_ADMIN"]).unwrap();
         assert!(!all_but.contains(Capability::CAP_SYS_ADMIN));
         assert!(all_but.contains(Capability::CAP_SYS_MODULE));
+        // ALL among the adds wins over ALL among the drops, and drops win
+        // over adds of the same name then, as in docker.
+        assert_eq!(changed(&["ALL"], &["ALL"]).unwrap(), Capabilities::all());
+        assert!(!changed(&["ALL", "NET_RAW"], &["NET_RAW"])
+            .unwrap()
+            .contains(Capability::CAP_NET_RAW));
         let tweaked = changed(&["sys_time"], &["NET_RAW"]).unwrap();
         assert!(tweaked.contains(Capability::CAP_SYS_TIME));
         assert!(!tweaked.contains(Capability::CAP_NET_RAW));

@@ -763,7 +763,7 @@ mod tests {
         let steps: Vec<&str> = rendered
             .lines()
             .filter(|line| {
-                ["mask", "remount", " b ", "/dev/loop7", "/rootfs/dev/null"]
+                ["mask", "remount", "/rootfs/dev/disk", "/rootfs/dev/null"]
                     .iter()
                     .any(|word| line.contains(word))
             })

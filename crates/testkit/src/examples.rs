@@ -189,7 +189,7 @@ pub fn dockerfile_scripts(text: &str) -> Vec<Vec<String>> {
 
 /// The options of the chapter programs that take a value: the word after
 /// one of these is its value, not the command.
-const VALUE_OPTIONS: [&str; 27] = [
+const VALUE_OPTIONS: [&str; 31] = [
     "--rootfs",
     "--hostname",
     "-m",
@@ -217,6 +217,10 @@ const VALUE_OPTIONS: [&str; 27] = [
     "--health-cmd",
     "--cpu-shares",
     "--cpuset-cpus",
+    "--cap-add",
+    "--cap-drop",
+    "--security-opt",
+    "--device",
 ];
 
 /// What `program ARGS` runs inside a container, when it says: for chapters
@@ -228,7 +232,7 @@ pub fn container_argv(program: &str, args: &[String]) -> Option<Vec<String>> {
     let mut rest = args;
     let subcommands: &[&str] = match program {
         "ch04-layers" | "ch05-dockerfile" => &["run"],
-        "ch06-containers" | "ch07-network" | "ch08-registry" | "cratebox" => {
+        "ch06-containers" | "ch07-network" | "ch08-registry" | "ch09-hardening" | "cratebox" => {
             &["run", "create", "exec"]
         }
         _ => &[],

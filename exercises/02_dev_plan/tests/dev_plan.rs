@@ -23,6 +23,9 @@ fn path_of(op: &MountOp) -> Option<&PathBuf> {
         | MountOp::Filesystem { target, .. }
         | MountOp::Overlay { target, .. }
         | MountOp::ReadOnly { target, .. }
+        | MountOp::Remount { target, .. }
+        | MountOp::Mask { target }
+        | MountOp::ReadOnlyPath { target }
         | MountOp::Tmpfs { target, .. } => Some(target),
         MountOp::Device { path, .. } => Some(path),
         MountOp::Symlink { link, .. } => Some(link),

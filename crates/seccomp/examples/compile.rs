@@ -1,0 +1,60 @@
+//! Compile a seccomp profile and print the BPF program the kernel gets.
+//!
+//! ```text
+//! cargo run -q -p cratebox-seccomp --example compile                  docker's default, docker's 14 capabilities
+//! cargo run -q -p cratebox-seccomp --example compile -- --cap CAP_SYS_ADMIN
+//! cargo run -q -p cratebox-seccomp --example compile -- my-profile.json
+//! ```
+
+use cratebox_seccomp::{Profile, Target};
+
+/// docker's default capabilities, which the default profile's rules ask about.
+const DOCKER_DEFAULT: [&str; 14] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+fn main() {
+    let mut capabilities: Vec<String> = DOCKER_DEFAULT.map(String::from).to_vec();
+    let mut path = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.len()) {
+            ("--cap", 1..) => capabilities.extend(args.next()),
+            _ => path = Some(arg),
+        }
+    }
+    let profile = match &path {
+        Some(path) => Profile::read(std::path::Path::new(path)),
+        None => Ok(Profile::docker_default()),
+    };
+    let filter = profile
+        .map_err(|e| e.to_string())
+        .and_then(|profile| {
+            profile
+                .compile(&Target::host(capabilities))
+                .map_err(|e| e.to_string())
+        });
+    match filter {
+        Ok(filter) => {
+            println!("{} instructions", filter.instructions().len());
+            print!("{}", filter.disassemble());
+        }
+        Err(message) => {
+            eprintln!("compile: {message}");
+            std::process::exit(1);
+        }
+    }
+}
