@@ -16,11 +16,10 @@
 //! (chown files, bind port 80, switch users) and nothing that reaches the
 //! kernel as a whole. `--cap-add` and `--cap-drop` change that list.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
-use caps::{CapSet, Capability};
+use caps::Capability;
 use thiserror::Error;
 
 // ANCHOR: default
@@ -149,10 +148,13 @@ pub fn check_names(names: &[String]) -> Result<(), UnknownCapability> {
 /// the image's user, so that [`settle`] can still set it afterwards.
 pub(crate) fn limit_bounding(set: Capabilities) -> Result<(), String> {
     for cap in caps::all().into_iter().filter(|cap| !set.contains(*cap)) {
-        // A capability this kernel does not know cannot be held anyway.
-        if caps::has_cap(None, CapSet::Bounding, cap).unwrap_or(false) {
-            caps::drop(None, CapSet::Bounding, cap)
-                .map_err(|e| format!("cannot drop {cap} from the bounding set: {e}"))?;
+        // SAFETY: prctl(PR_CAPBSET_DROP) takes integers and touches no memory.
+        let dropped =
+            unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap.index() as libc::c_ulong, 0, 0, 0) };
+        let error = std::io::Error::last_os_error();
+        // EINVAL: a capability this kernel does not know, held by no one.
+        if dropped != 0 && error.raw_os_error() != Some(libc::EINVAL) {
+            return Err(format!("cannot drop {cap} from the bounding set: {error}"));
         }
     }
     // SAFETY: prctl(PR_SET_KEEPCAPS) takes an integer and touches no memory.
@@ -166,29 +168,75 @@ pub(crate) fn limit_bounding(set: Capabilities) -> Result<(), String> {
 }
 
 /// Second half, once the process is the image's user: the effective and
-/// permitted sets become `set`, inheritable and ambient become empty (so
-/// nothing passes to a program by its file's inheritable bits).
+/// permitted sets become `set` (what of it is still permitted), the
+/// inheritable set empty, and the ambient set is cleared, so nothing
+/// passes to a program by its file's inheritable bits.
 ///
 /// Root keeps `set` through `execve`. Another user loses it there, as it
 /// would in docker: the kernel gives a program run by a non-root user only
 /// what its file grants and the ambient set holds, and both are empty.
+///
+/// One `capset(2)` sets all three sets at once (the caps crate sets one
+/// set per call, each after reading all three back).
 pub(crate) fn settle(set: Capabilities) -> Result<(), String> {
     // SAFETY: prctl(PR_SET_KEEPCAPS) takes an integer and touches no memory.
     unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) };
-    let wanted: HashSet<Capability> = set.iter().collect();
-    let permitted = caps::read(None, CapSet::Permitted).unwrap_or_default();
-    // The effective set may never hold more than the permitted one: lower
-    // it first, then the permitted set to match.
-    let effective: HashSet<Capability> = wanted.intersection(&permitted).copied().collect();
-    let step = |what: &str, result: Result<(), caps::errors::CapsError>| {
-        result.map_err(|e| format!("cannot set the {what} capabilities: {e}"))
+    let mut header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
     };
-    step("effective", caps::set(None, CapSet::Effective, &effective))?;
-    step("permitted", caps::set(None, CapSet::Permitted, &effective))?;
-    step("inheritable", caps::clear(None, CapSet::Inheritable))?;
+    let mut data = [CapData::default(); 2];
+    // SAFETY: capget(2) writes two CapData for version 3, which `data` holds.
+    if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } != 0 {
+        return Err(format!("capget: {}", std::io::Error::last_os_error()));
+    }
+    let permitted = u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32);
+    let keep = set.mask() & permitted;
+    for (half, word) in data.iter_mut().zip([keep as u32, (keep >> 32) as u32]) {
+        *half = CapData {
+            effective: word,
+            permitted: word,
+            inheritable: 0,
+        };
+    }
+    // SAFETY: capset(2) reads the header and two CapData, both ours.
+    if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } != 0 {
+        return Err(format!(
+            "cannot set the capabilities: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
     // Ambient capabilities need a 4.3 kernel; an older one has none to clear.
-    let _ = caps::clear(None, CapSet::Ambient);
+    // SAFETY: prctl(PR_CAP_AMBIENT) takes integers and touches no memory.
+    unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    };
     Ok(())
+}
+
+/// `_LINUX_CAPABILITY_VERSION_3`: 64-bit sets, as two 32-bit halves.
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// `struct __user_cap_header_struct`.
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+/// `struct __user_cap_data_struct`: one 32-bit half of each set.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
 }
 // ANCHOR_END: limit
 

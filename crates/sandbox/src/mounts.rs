@@ -11,15 +11,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sys::stat::{makedev, mknod, Mode, SFlag};
-use nix::unistd::{chdir, pivot_root};
+use nix::mount::MsFlags;
 use thiserror::Error;
 
 use crate::devices::{DEVICES, DEV_SYMLINKS};
 pub use crate::extra_mount::{ExtraKind, ExtraMount};
-use crate::mount_point::{MountPointError, MountPoints};
-use crate::overlay::{mount_overlay, OverlayError};
+use crate::mount_point::MountPointError;
+use crate::overlay::OverlayError;
+
+mod perform;
+pub use perform::perform;
 
 /// One step of preparing a container's root filesystem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,83 +194,60 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
             data: None,
         },
         // ANCHOR_END: mount_plan_start
-        // A small, empty /dev of our own rather than the host's.
+        // A small, empty /dev of our own rather than the host's. Chapter 9
+        // mounts it `nodev`: a node the container makes there cannot be
+        // opened (see `bind_devices` below).
         MountOp::Filesystem {
             fstype: "tmpfs",
             target: at("dev"),
-            flags: MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+            flags: match options.paths.nodev {
+                true => MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_STRICTATIME,
+                false => MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+            },
             data: Some("mode=755,size=65536k"),
         },
     ];
+    // ANCHOR: mount_plan_devices
+    // In a user namespace the kernel refuses mknod, so the host's nodes
+    // are bound instead (what rootless runc does). So they are on a `nodev`
+    // /dev: each bind is a mount of its own, with the host /dev's flags.
+    let bind_devices = options.user_namespace || options.paths.nodev;
     for device in DEVICES {
         let path = at("dev").join(device.name);
-        plan.push(if options.user_namespace {
-            MountOp::Bind {
+        plan.push(match bind_devices {
+            true => MountOp::Bind {
                 source: Path::new("/dev").join(device.name),
                 target: path,
                 file: true,
-            }
-        } else {
-            MountOp::Device {
+            },
+            false => MountOp::Device {
                 path,
                 block: false,
                 major: device.major,
                 minor: device.minor,
                 mode: device.mode,
-            }
+            },
         });
     }
-    // `--device HOST[:CONTAINER]`: the host's node, made again inside (or
-    // bound from the host in a user namespace, where mknod is refused).
+    // `--device HOST[:CONTAINER]`: the host's node, the same way.
     for device in &options.devices {
         let path = at(device.container.trim_start_matches('/'));
-        plan.push(if options.user_namespace {
-            MountOp::Bind {
+        plan.push(match bind_devices {
+            true => MountOp::Bind {
                 source: device.host.clone(),
                 target: path,
                 file: true,
-            }
-        } else {
-            MountOp::Device {
+            },
+            false => MountOp::Device {
                 path,
                 block: device.block,
                 major: device.major,
                 minor: device.minor,
                 mode: device.mode,
-            }
+            },
         });
     }
-    // ANCHOR: mount_plan_nodev
-    // Chapter 9: the nodes above work, a node the container makes does
-    // not. Each node becomes a mount of its own (a bind onto itself; in a
-    // user namespace they are binds already), then /dev turns `nodev`:
-    // a root holding CAP_MKNOD may still make /dev/sda, but not open it.
-    if options.paths.nodev {
-        if !options.user_namespace {
-            for name in DEVICES.iter().map(|d| d.name.to_string()) {
-                let path = at("dev").join(name);
-                plan.push(MountOp::Bind {
-                    source: path.clone(),
-                    target: path,
-                    file: true,
-                });
-            }
-            for device in &options.devices {
-                let path = at(device.container.trim_start_matches('/'));
-                plan.push(MountOp::Bind {
-                    source: path.clone(),
-                    target: path,
-                    file: true,
-                });
-            }
-        }
-        plan.push(MountOp::Remount {
-            target: at("dev"),
-            file: false,
-            flags: MsFlags::MS_NODEV,
-        });
-    }
-    // ANCHOR_END: mount_plan_nodev
+    // ANCHOR_END: mount_plan_devices
     plan.extend([
         // A private devpts: the container's terminals, not the host's.
         MountOp::Filesystem {
@@ -296,20 +274,9 @@ pub fn mount_plan(rootfs: &Path, options: &PlanOptions) -> Vec<MountOp> {
             target: target.into(),
         });
     }
-    // ANCHOR: mount_plan_paths
     // Chapter 9: what a container's root must not read or change in the
     // kernel's own file systems.
-    for path in &options.paths.masked {
-        plan.push(MountOp::Mask {
-            target: at(path.trim_start_matches('/')),
-        });
-    }
-    for path in &options.paths.read_only {
-        plan.push(MountOp::ReadOnlyPath {
-            target: at(path.trim_start_matches('/')),
-        });
-    }
-    // ANCHOR_END: mount_plan_paths
+    plan.extend(crate::paths::hide_and_protect(rootfs, &options.paths));
     // ANCHOR: mount_plan_mounts
     // The user's mounts last: each target is resolved inside the root
     // when it is mounted, like every other.
@@ -504,152 +471,6 @@ pub enum MountError {
     Overlay(#[from] OverlayError),
 }
 
-/// Carry out one step for the container whose root is `root`.
-///
-/// Every destination under `root` is a path *inside* the container, and is
-/// resolved inside it now, as the step is performed (see
-/// [`crate::mount_point`]): a link in the image to `/etc` means the
-/// image's /etc, never the host's.
-pub fn perform(op: &MountOp, points: &mut MountPoints<'_>) -> Result<(), MountError> {
-    let kernel = |errno: Errno| MountError::Kernel {
-        step: op.to_string(),
-        errno,
-    };
-    let destination = |source: MountPointError| MountError::Destination {
-        step: op.to_string(),
-        source,
-    };
-    let io_fail =
-        |e: std::io::Error| kernel(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)));
-    match op {
-        MountOp::MakePrivate { target } => mount(
-            None::<&str>,
-            target,
-            None::<&str>,
-            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-            None::<&str>,
-        )
-        .map_err(kernel),
-        MountOp::Bind {
-            source,
-            target,
-            file,
-        } => {
-            let target = match file {
-                true => points.file(target),
-                false => points.directory(target),
-            }
-            .map_err(destination)?;
-            mount(
-                Some(source),
-                &target,
-                None::<&str>,
-                MsFlags::MS_BIND | MsFlags::MS_REC,
-                None::<&str>,
-            )
-            .map_err(kernel)
-        }
-        MountOp::Filesystem {
-            fstype,
-            target,
-            flags,
-            data,
-        } => {
-            let target = points.directory(target).map_err(destination)?;
-            mount(Some(*fstype), &target, Some(*fstype), *flags, *data).map_err(kernel)
-        }
-        MountOp::Device {
-            path,
-            block,
-            major,
-            minor,
-            mode,
-        } => mknod(
-            &points.entry(path).map_err(destination)?,
-            if *block {
-                SFlag::S_IFBLK
-            } else {
-                SFlag::S_IFCHR
-            },
-            Mode::from_bits_truncate(*mode),
-            makedev(*major, *minor),
-        )
-        .map_err(kernel),
-        MountOp::Symlink { link, target } => {
-            let link = points.entry(link).map_err(destination)?;
-            std::os::unix::fs::symlink(target, link).map_err(io_fail)
-        }
-        MountOp::Overlay { target, options } => Ok(mount_overlay(target, options)?),
-        MountOp::Remount {
-            target,
-            file,
-            flags,
-        } => {
-            let target = match (target == points.root(), file) {
-                // The root itself, already a mount point.
-                (true, _) => Ok(target.clone()),
-                (false, true) => points.file(target),
-                (false, false) => points.directory(target),
-            }
-            .map_err(destination)?;
-            crate::paths::remount_adding(&target, *flags).map_err(kernel)
-        }
-        MountOp::Mask { target } => crate::paths::mask(points.root(), target).map_err(kernel),
-        MountOp::ReadOnlyPath { target } => {
-            crate::paths::read_only(points.root(), target).map_err(kernel)
-        }
-        MountOp::ReadOnly { target, file } => {
-            let target = match file {
-                true => points.file(target),
-                false => points.directory(target),
-            }
-            .map_err(destination)?;
-            mount(
-                None::<&str>,
-                &target,
-                None::<&str>,
-                MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY,
-                None::<&str>,
-            )
-            .map_err(kernel)
-        }
-        MountOp::Tmpfs { target, options } => {
-            let target = points.directory(target).map_err(destination)?;
-            mount(
-                Some("tmpfs"),
-                &target,
-                Some("tmpfs"),
-                MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-                Some(options.as_str()),
-            )
-            .map_err(kernel)
-        }
-        MountOp::CopyUp { from, to } => {
-            // Nothing to copy when the image has nothing there.
-            match crate::mount_point::existing(points.root(), from) {
-                Some(from) => crate::copy::copy_tree(&from, to).map_err(io_fail),
-                None => Ok(()),
-            }
-        }
-        MountOp::PivotRoot { new_root } => pivot_into(new_root).map_err(kernel),
-    }
-}
-
-// ANCHOR: pivot_root
-/// Make `new_root` the root of this mount namespace and drop the old one.
-fn pivot_into(new_root: &Path) -> Result<(), Errno> {
-    // pivot_root(".", ".") stacks the old root on top of the new one at the
-    // same place, so no directory for it is needed inside the image (which
-    // a mapped root might not be allowed to create).
-    chdir(new_root)?;
-    pivot_root(".", ".")?;
-    // Lazily detach the old root that now sits on top: from here on no path
-    // leads back to the host's files.
-    umount2(".", MntFlags::MNT_DETACH)?;
-    chdir("/")
-}
-// ANCHOR_END: pivot_root
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -763,9 +584,15 @@ mod tests {
         let steps: Vec<&str> = rendered
             .lines()
             .filter(|line| {
-                ["mask", "remount", "/rootfs/dev/disk", "/rootfs/dev/null"]
-                    .iter()
-                    .any(|word| line.contains(word))
+                [
+                    "mask",
+                    "remount",
+                    "nodev,strictatime",
+                    "/rootfs/dev/disk",
+                    "/rootfs/dev/null",
+                ]
+                .iter()
+                .any(|word| line.contains(word))
             })
             .collect();
         insta::assert_snapshot!(steps.join("\n"));

@@ -14,6 +14,7 @@ use nix::mount::{mount, MsFlags};
 use nix::sys::statvfs::{statvfs, FsFlags};
 
 use crate::mount_point::present;
+use crate::mounts::MountOp;
 
 // ANCHOR: lists
 /// What docker hides in every container but a `--privileged` one.
@@ -65,6 +66,18 @@ impl PathRules {
             nodev: true,
         }
     }
+}
+
+/// The steps that hide docker's masked paths and protect its read-only
+/// ones, in the plan right after /proc, /sys and /dev are mounted.
+pub(crate) fn hide_and_protect(rootfs: &Path, rules: &PathRules) -> Vec<MountOp> {
+    let at = |path: &String| rootfs.join(path.trim_start_matches('/'));
+    let hide = rules
+        .masked
+        .iter()
+        .map(|path| MountOp::Mask { target: at(path) });
+    let protect = (rules.read_only.iter()).map(|path| MountOp::ReadOnlyPath { target: at(path) });
+    hide.chain(protect).collect()
 }
 
 // ANCHOR: mask
