@@ -166,6 +166,7 @@ pub(crate) fn limit_bounding(set: Capabilities) -> Result<(), String> {
     }
     Ok(())
 }
+// ANCHOR_END: limit
 
 /// Second half, once the process is the image's user: the effective and
 /// permitted sets become `set` (what of it is still permitted), the
@@ -238,7 +239,6 @@ struct CapData {
     permitted: u32,
     inheritable: u32,
 }
-// ANCHOR_END: limit
 
 #[cfg(test)]
 mod tests {

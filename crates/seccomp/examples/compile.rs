@@ -40,13 +40,11 @@ fn main() {
         Some(path) => Profile::read(std::path::Path::new(path)),
         None => Ok(Profile::docker_default()),
     };
-    let filter = profile
-        .map_err(|e| e.to_string())
-        .and_then(|profile| {
-            profile
-                .compile(&Target::host(capabilities))
-                .map_err(|e| e.to_string())
-        });
+    let filter = profile.map_err(|e| e.to_string()).and_then(|profile| {
+        profile
+            .compile(&Target::host(capabilities))
+            .map_err(|e| e.to_string())
+    });
     match filter {
         Ok(filter) => {
             println!("{} instructions", filter.instructions().len());

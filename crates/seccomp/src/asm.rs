@@ -9,11 +9,11 @@
 //! checks that before it accepts one.
 //!
 //! Eight bits of offset is the catch: a conditional jump reaches at most 255
-//! instructions ahead, and a filter for docker's profile is a thousand
-//! long. Only `ja`, the unconditional jump, has a 32-bit offset. So the
-//! code generator writes jumps to labels, and [`Assembler::finish`] lays the
-//! program out; where a conditional jump cannot reach its label, it is
-//! rewritten to jump over a `ja` that can:
+//! instructions ahead, and a profile with many argument checks makes a
+//! filter thousands long. Only `ja`, the unconditional jump, has a 32-bit
+//! offset. So the code generator writes jumps to labels, and
+//! [`Assembler::finish`] lays the program out; where a conditional jump
+//! cannot reach its label, it is rewritten to jump over a `ja` that can:
 //!
 //! ```text
 //! jeq #41 jt far jf next      becomes      jeq #41 jt 0 jf 1
@@ -107,6 +107,7 @@ enum Item {
         jt: Dest,
         jf: Dest,
     },
+    Ja(Label),
     Place(Label),
 }
 
@@ -158,6 +159,11 @@ impl Assembler {
         self.items.push(Item::Jump { test, k, jt, jf });
     }
 
+    /// `ja`: a jump that always goes to `to`, however far.
+    pub(crate) fn ja(&mut self, to: Label) {
+        self.items.push(Item::Ja(to));
+    }
+
     /// `ret #k`: the verdict.
     pub(crate) fn ret(&mut self, action: Action) {
         self.items
@@ -207,6 +213,7 @@ impl Assembler {
             match *item {
                 Item::Plain(instruction) => out.push(instruction),
                 Item::Place(_) => {}
+                Item::Ja(to) => out.push(insn(JMP | JA, wide(here + 1, layout.label(to)), 0, 0)),
                 Item::Jump { test, k, jt, jf } => {
                     let (t, f) = (layout.dest(i, jt), layout.dest(i, jf));
                     let code = JMP | K | test.opcode();
@@ -274,7 +281,7 @@ impl Layout {
                     0
                 }
                 Item::Jump { .. } => 1 + usize::from(t) + usize::from(f),
-                Item::Plain(_) => 1,
+                Item::Plain(_) | Item::Ja(_) => 1,
             };
         }
         // The address after the last item, for a jump written last.
@@ -366,6 +373,23 @@ mod tests {
         assert_eq!(run(&program, 2), Action::Errno(2).ret());
         assert_eq!(run(&program, 99), Action::Errno(9).ret());
         assert_eq!(run(&program, 50), Action::Errno(2).ret());
+    }
+
+    #[test]
+    fn ja_goes_as_far_as_it_must() {
+        let mut asm = Assembler::default();
+        let far = asm.label();
+        asm.load(0);
+        asm.ja(far);
+        for _ in 0..300 {
+            asm.ret(Action::Errno(9));
+        }
+        asm.place(far);
+        asm.ret(Action::Allow);
+        let program = asm.finish().instructions;
+        assert_eq!(program.len(), 303);
+        assert_eq!(program[1].k, 300);
+        assert_eq!(run(&program, 0), Action::Allow.ret());
     }
 
     #[test]

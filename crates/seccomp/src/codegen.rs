@@ -8,11 +8,11 @@
 //!       ret DEFAULT              another ABI: no rule applies
 //!       ld [0]                   the call's number
 //!       jge #0x40000000 ...      (x86_64) an x32 call: no rule applies
-//!       jeq #0  jf +1            read: one unconditional rule,
-//!       ret ALLOW                  answered on the spot
-//!       jeq #41 jt socket        socket: rules with argument checks,
-//!       ...                        tested further down
-//!       ret DEFAULT              a call no rule names
+//!       jge #0x111 jt upper      a binary search on the number
+//!       ...                        (see `search`), whose leaves are
+//!       ret ALLOW                  a verdict for a range of numbers,
+//!       ja socket                  or a jump to a call's argument checks
+//!       ...
 //! socket:
 //!       ld [20] ... ld [16] ...  args[0], high word then low word
 //!       ret ALLOW                every check passed
@@ -27,11 +27,6 @@
 //! programs get EPERM for every call, and none can slip past the rules by
 //! changing doors. docker, through libseccomp, filters x86 and x32 too.
 //!
-//! Numbers are tested one after the other, in ascending order, as libseccomp
-//! does by default; a binary search would take fewer tests. It matters less
-//! than it seems: since Linux 5.11 the kernel notices which numbers a
-//! filter allows whatever their arguments, and skips the filter for them.
-//!
 //! Arguments are 64 bits and BPF registers 32, so each check compares two
 //! words of `seccomp_data.args[i]`: the high one at `20 + 8i`, the low one
 //! at `16 + 8i` (both our architectures are little-endian). `arg > v` holds
@@ -45,6 +40,7 @@ use crate::error::CompileError;
 use crate::filter::Filter;
 use crate::plan::{Rule, Ruleset};
 use crate::profile::{ArgCheck, Op, Profile};
+use crate::search::{search, segments, Checks};
 use crate::target::Target;
 
 /// `offsetof(struct seccomp_data, nr)`
@@ -88,34 +84,15 @@ impl Ruleset {
         }
 
         // ANCHOR: dispatch
-        // Calls with one rule that always matches are answered in place;
-        // the others jump to a block written after the last number.
-        let mut blocks: Vec<(&str, Label, &[Rule])> = Vec::new();
-        for (&number, rules) in &self.syscalls {
-            let name = self.arch.syscall_name(number).unwrap_or("?");
-            match rules.as_slice() {
-                [rule] if rule.args.is_empty() => {
-                    let other = asm.label();
-                    asm.jump(Test::Eq, number, Dest::Next, Dest::To(other));
-                    asm.note(name);
-                    asm.ret(rule.action);
-                    asm.place(other);
-                }
-                _ => {
-                    let block = asm.label();
-                    asm.jump(Test::Eq, number, Dest::To(block), Dest::Next);
-                    asm.note(format!("{name}, by its arguments"));
-                    blocks.push((name, block, rules));
-                }
-            }
-        }
-        asm.ret(default);
-        asm.note("no rule for this call");
+        // A binary search over the number line finds the call's verdict,
+        // or the argument checks it jumps to, written after the search.
+        let mut checks = Vec::new();
+        search(&mut asm, self, &segments(self), &mut checks);
         // ANCHOR_END: dispatch
 
-        for (name, block, rules) in blocks {
-            asm.place(block);
-            rule_block(&mut asm, name, rules, default);
+        for Checks { name, label, rules } in checks {
+            asm.place(label);
+            rule_block(&mut asm, &name, rules, default);
         }
 
         let program = asm.finish();

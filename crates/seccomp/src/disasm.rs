@@ -4,12 +4,17 @@
 //! (`ld [4]`, `jeq #0x3b jt 5 jf 6`, `ret #k`), with jump targets written as
 //! the addresses they land on rather than as offsets, and the verdict of a
 //! `ret` spelt out as seccomp-tools does: `ret ERRNO(1)`. A comment names
-//! what a load reads from `seccomp_data` and which call a `jeq` tests:
+//! what a load reads from `seccomp_data`, the call a test on the number
+//! compares with, and the calls a `ret` decides:
 //!
 //! ```text
 //! 0000: ld [4]                        ; arch
 //! 0001: jeq #0xc000003e jt 3 jf 2
 //! 0002: ret ERRNO(1)                  ; not x86_64
+//! ...
+//! 0011: jge #0x29 jt 13 jf 12         ; >= socket
+//! 0012: ret ALLOW                     ; read..sendfile
+//! 0013: ja 141                        ; socket, by its arguments
 //! ```
 
 use std::fmt::Write;

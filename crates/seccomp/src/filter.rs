@@ -30,8 +30,8 @@ use crate::asm::Program;
 pub struct Filter {
     arch: Arch,
     instructions: Vec<sock_filter>,
-    /// A comment for some instructions, by address: which syscall a `jeq`
-    /// tests, which rule a `ret` ends. Only `disassemble` reads them.
+    /// A comment for some instructions, by address: which calls a `ret`
+    /// decides, which rule it ends. Only `disassemble` reads them.
     notes: BTreeMap<usize, String>,
 }
 

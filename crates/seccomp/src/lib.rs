@@ -37,6 +37,7 @@
 //! | [`plan`] | [`Profile::rules`]: the entries that apply, by syscall number (pure) |
 //! | `asm` | classic BPF opcodes, and an assembler that resolves labels and long jumps |
 //! | `codegen` | [`Profile::compile`]: rules to a BPF program |
+//! | `search` | the number line cut into ranges of one verdict, and the binary search over them that starts the program |
 //! | `filter` | [`Filter`] and [`Filter::load`]: seccomp(2) |
 //! | `disasm` | [`Filter::disassemble`]: the program as text |
 //! | `interp` | [`Filter::evaluate`]: the program run on a pretend call, without the kernel |
@@ -69,6 +70,7 @@ mod filter;
 mod interp;
 pub mod plan;
 pub mod profile;
+mod search;
 pub mod target;
 
 pub use action::Action;

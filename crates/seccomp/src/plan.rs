@@ -26,8 +26,8 @@ pub struct Ruleset {
     /// The action for every call without a matching rule.
     pub default: Action,
     /// Each call's rules, in the profile's order: the first whose argument
-    /// checks all pass decides. A `BTreeMap`, so that the filter tests the
-    /// numbers in ascending order and comes out the same every time.
+    /// checks all pass decides. A `BTreeMap`, so that the numbers come in
+    /// ascending order, as the filter's search over ranges of them needs.
     pub syscalls: BTreeMap<u32, Vec<Rule>>,
     /// Names of applicable entries that this architecture does not have.
     pub unknown_names: BTreeSet<String>,

@@ -206,8 +206,9 @@ fn other_abis_and_x32_calls_get_the_default() {
 }
 
 /// A profile with a conditional rule for every call the architecture has:
-/// the blocks lie far past the tests that jump to them, so the compiler must
-/// use long jumps, and must still decide every call as the rules say.
+/// the search over them is longer than a conditional jump reaches, so the
+/// compiler must use long jumps, and must still decide every call as the
+/// rules say.
 #[test]
 fn a_profile_with_many_rules_compiles_and_decides_every_call() {
     for arch in [Arch::X86_64, Arch::Aarch64] {
@@ -234,6 +235,16 @@ fn a_profile_with_many_rules_compiles_and_decides_every_call() {
             "{arch}: {}",
             filter.instructions().len()
         );
+        // Each call's leaf in the search is a `ja` to its checks, with a
+        // comment; a `ja` without one was put after a test in the search
+        // whose other half lay out of a conditional jump's reach.
+        let disassembly = filter.disassemble();
+        let trampolines = disassembly
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+            .filter(|(_, text)| text.starts_with("ja ") && !text.contains(';'))
+            .count();
+        assert!(trampolines > 0, "{arch}: no long jump in\n{disassembly}");
         for number in 0..500u32 {
             for arg in [0, u64::from(number), u64::from(number) + 1, 1 << 40] {
                 let args = [arg; 6];

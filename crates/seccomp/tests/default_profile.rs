@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use cratebox_seccomp::arch::X32_SYSCALL_BIT;
 use cratebox_seccomp::{Action, Arch, Profile, Target};
 
 /// docker's default capabilities, as `cratebox_sandbox::capabilities::DOCKER_DEFAULT`
@@ -137,6 +138,78 @@ fn default_profile_filter_agrees_with_its_rules_on_every_call() {
             }
         }
     }
+}
+
+/// Every number up to 1024 (far past the last call of either table) and
+/// the ends of the 32-bit range, through the native door, the x32 door and
+/// another architecture's: the binary search over ranges must decide each
+/// as the rules say, and the other doors must get the default.
+#[test]
+fn every_number_through_every_door_gets_the_rules_verdict() {
+    let profile = Profile::docker_default();
+    let patterns = [
+        [0; 6],
+        [8; 6],
+        [CLONE_NEWUSER; 6],
+        [AF_VSOCK; 6],
+        [0xffff_ffff; 6],
+        [u64::MAX; 6],
+    ];
+    let i386 = 0x4000_0003;
+    let numbers = (0..=1024).chain([0x3fff_ffff, 0x7fff_ffff, 0x8000_0000, u32::MAX]);
+    let mut checked = 0;
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let foreign = match arch {
+            Arch::X86_64 => Arch::Aarch64.audit(),
+            Arch::Aarch64 => Arch::X86_64.audit(),
+        };
+        for sys_admin in [false, true] {
+            let rules = profile.rules(&target(arch, sys_admin));
+            let filter = rules.compile().unwrap();
+            for number in numbers.clone() {
+                for args in patterns {
+                    let verdict = |audit, nr: u32| filter.evaluate(audit, nr.into(), args);
+                    let whose = format!("{arch} sys_admin {sys_admin} call {number:#x} {args:x?}");
+                    assert_eq!(
+                        verdict(arch.audit(), number),
+                        rules.verdict(number, args),
+                        "{whose}"
+                    );
+                    if arch == Arch::X86_64 {
+                        assert_eq!(
+                            verdict(arch.audit(), number | X32_SYSCALL_BIT),
+                            rules.default,
+                            "x32 {whose}"
+                        );
+                    }
+                    assert_eq!(verdict(foreign, number), rules.default, "foreign {whose}");
+                    assert_eq!(verdict(i386, number), rules.default, "i386 {whose}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 2 * (1025 + 4) * patterns.len());
+}
+
+/// The size of the program for docker's profile, so that a change to the
+/// compiler that makes it longer shows here.
+#[test]
+fn default_profile_compiles_to_this_many_instructions() {
+    let profile = Profile::docker_default();
+    let mut table = String::new();
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        for sys_admin in [false, true] {
+            let filter = profile.compile(&target(arch, sys_admin)).unwrap();
+            let caps = if sys_admin { " +SYS_ADMIN" } else { "" };
+            table += &format!(
+                "{:<24}{} instructions\n",
+                format!("{arch}{caps}"),
+                filter.instructions().len()
+            );
+        }
+    }
+    insta::assert_snapshot!(table);
 }
 
 #[test]

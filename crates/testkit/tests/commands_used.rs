@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use cratebox_demo_image::{BREAKOUT_PATH, COMMANDS, MEMHOG_PATH, PROBE_PATH};
+use cratebox_demo_image::{BREAKOUT_PATH, COMMANDS, ESCAPE_PATH, MEMHOG_PATH, PROBE_PATH};
 use cratebox_testkit::examples::{
     book_samples, container_argv, demo_script, demo_suggestions, dockerfile_scripts,
     readme_examples, workspace_root, Example,
@@ -30,8 +30,9 @@ const SHELL_BUILTINS: [&str; 16] = [
 const MEANT_TO_BE_MISSING: [&str; 2] = ["no-such-command", "/etc/passwd"];
 
 /// Brought in from the host with `-v` by the lines that run them: chapter
-/// 7's samples bind the host's static busybox for its httpd.
-const BOUND_FROM_THE_HOST: [&str; 1] = ["busybox"];
+/// 7's samples bind the host's static busybox for its httpd, chapter 9's
+/// a setuid copy of the probe.
+const BOUND_FROM_THE_HOST: [&str; 2] = ["busybox", "/suid/probe"];
 
 /// The notes-server recipe's build context: the README builds it.
 const SEED: &str = "chapters/ch05-dockerfile/tests/fixtures/notes-server";
@@ -123,7 +124,7 @@ fn the_demo_image_offers_every_command_the_readme_demos_and_book_run() {
     file_names(&seed, &mut seed_files);
 
     let listed: BTreeSet<&str> = COMMANDS.iter().map(|c| c.name).collect();
-    let tools = [PROBE_PATH, BREAKOUT_PATH, MEMHOG_PATH];
+    let tools = [PROBE_PATH, BREAKOUT_PATH, MEMHOG_PATH, ESCAPE_PATH];
     let mut missing = Vec::new();
     for (program, origin) in &found.0 {
         let name = program.rsplit('/').next().unwrap_or(program);
