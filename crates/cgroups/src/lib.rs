@@ -74,6 +74,9 @@ pub enum CgroupError {
         /// What the host has.
         offered: String,
     },
+    /// Limits for a rootless container, which has no cgroup of its own.
+    #[error("a rootless container cannot be given limits here: its cgroup would be in the host's tree, which only root may write; run it as root, or without --memory, --cpus, --cpu-shares, --pids-limit and --cpuset-cpus")]
+    Rootless,
     /// No cgroup file system is mounted at all.
     #[error("no cgroup file system is mounted: mount cgroup2 on /sys/fs/cgroup (or run without limits in chapter 2)")]
     NoHierarchy,
@@ -134,37 +137,55 @@ pub enum AnyCgroup {
     V1(V1Cgroup),
     /// cgroup v2: one directory.
     V2(V2Cgroup),
+    /// None at all (chapter 9): a rootless container that asked for no
+    /// limits. It is counted in no cgroup of its own, and has no
+    /// statistics.
+    Unlimited,
 }
 
 impl AnyCgroup {
-    fn inner(&self) -> &dyn Cgroup {
+    fn inner(&self) -> Option<&dyn Cgroup> {
         match self {
-            AnyCgroup::V1(cgroup) => cgroup,
-            AnyCgroup::V2(cgroup) => cgroup,
+            AnyCgroup::V1(cgroup) => Some(cgroup),
+            AnyCgroup::V2(cgroup) => Some(cgroup),
+            AnyCgroup::Unlimited => None,
         }
     }
 
-    /// Which version this is.
-    pub fn version(&self) -> Version {
+    /// Which version this is (`None`: no cgroup).
+    pub fn version(&self) -> Option<Version> {
         match self {
-            AnyCgroup::V1(_) => Version::V1,
-            AnyCgroup::V2(_) => Version::V2,
+            AnyCgroup::V1(_) => Some(Version::V1),
+            AnyCgroup::V2(_) => Some(Version::V2),
+            AnyCgroup::Unlimited => None,
         }
     }
 }
 
 impl Cgroup for AnyCgroup {
     fn apply(&self, limits: &Limits) -> Result<(), CgroupError> {
-        self.inner().apply(limits)
+        match self.inner() {
+            Some(cgroup) => cgroup.apply(limits),
+            // Statistics alone ask for nothing to be written.
+            None if Limits {
+                collect_stats: false,
+                ..limits.clone()
+            } == Limits::default() =>
+            {
+                Ok(())
+            }
+            None => Err(CgroupError::Rootless),
+        }
     }
     fn add_task(&self, pid: Pid) -> Result<(), CgroupError> {
-        self.inner().add_task(pid)
+        self.inner().map_or(Ok(()), |cgroup| cgroup.add_task(pid))
     }
     fn stats(&self) -> Stats {
-        self.inner().stats()
+        self.inner()
+            .map_or_else(Stats::default, |cgroup| cgroup.stats())
     }
     fn remove(&self) -> Result<(), CgroupError> {
-        self.inner().remove()
+        self.inner().map_or(Ok(()), |cgroup| cgroup.remove())
     }
 }
 

@@ -77,7 +77,7 @@ fn v2_writes_every_limit_and_enables_the_controllers() {
         collect_stats: false,
     };
     let cgroup = create(&hierarchies(root.path(), controllers), "4242-0", &limits).unwrap();
-    assert_eq!(cgroup.version(), Version::V2);
+    assert_eq!(cgroup.version(), Some(Version::V2));
     cgroup.add_task(Pid::from_raw(4242)).unwrap();
     insta::assert_snapshot!(tree(root.path()));
 }

@@ -24,6 +24,7 @@ fn dir_of(cgroup: &AnyCgroup, controller: &str) -> PathBuf {
     match cgroup {
         AnyCgroup::V1(v1) => v1.dir(controller).unwrap().to_path_buf(),
         AnyCgroup::V2(v2) => v2.path().to_path_buf(),
+        AnyCgroup::Unlimited => panic!("create made no cgroup"),
     }
 }
 
@@ -61,7 +62,7 @@ fn each_controller_is_used_in_the_version_expected_here() {
         let version = match create(&hierarchies, &unique_name(), &one_limit(controller)) {
             Ok(cgroup) => {
                 cgroup.remove().unwrap();
-                cgroup.version().to_string()
+                cgroup.version().unwrap().to_string()
             }
             Err(CgroupError::Unavailable { .. }) => "not offered".to_string(),
             Err(error) => panic!("{controller}: {error}"),
@@ -91,7 +92,7 @@ fn limits_written_to_the_real_cgroup_read_back() {
         ..Limits::default()
     };
     let cgroup = create(&Hierarchies::detect(), &unique_name(), &limits).unwrap();
-    let found: Vec<String> = match cgroup.version() {
+    let found: Vec<String> = match cgroup.version().unwrap() {
         Version::V1 => vec![
             read(dir_of(&cgroup, "memory").join("memory.limit_in_bytes")),
             read(dir_of(&cgroup, "cpu").join("cpu.cfs_quota_us")),
@@ -106,7 +107,7 @@ fn limits_written_to_the_real_cgroup_read_back() {
             read(dir_of(&cgroup, "pids").join("pids.max")),
         ],
     };
-    let expected: Vec<&str> = match cgroup.version() {
+    let expected: Vec<&str> = match cgroup.version().unwrap() {
         Version::V1 => vec!["33554432", "50000", "100000", "512", "20"],
         Version::V2 => vec!["33554432", "50000 100000", "20", "20"],
     };

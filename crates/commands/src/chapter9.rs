@@ -3,6 +3,10 @@
 //! capabilities, no_new_privs, docker's seccomp profile, masked and
 //! read-only paths. `run`'s `--privileged`, `--cap-add`, `--cap-drop`,
 //! `--security-opt`, `--read-only` and `--device` change that.
+//!
+//! And a user who is not root may run it: it then works as root of that
+//! user's own user namespace ([`cratebox_sandbox::rootless`]), with its
+//! state in `$XDG_DATA_HOME/cratebox` and containers on `--network none`.
 
 use clap::Subcommand;
 
@@ -21,7 +25,14 @@ pub enum AllCommand {
 /// The `main` of `cratebox` and `ch09-hardening`.
 pub fn main_for(program: &str, command: AllCommand) -> ! {
     match command {
-        AllCommand::Eight(command) => chapter8::main_for(program, command),
+        AllCommand::Eight(command) => {
+            if !nix::unistd::geteuid().is_root() {
+                if let Err(error) = become_rootless() {
+                    exit_with(program, false, Err(error))
+                }
+            }
+            chapter8::main_for(program, command)
+        }
         // `info` tells a user who is not root what the host offers, too;
         // the store's counts need root.
         AllCommand::Info => {
@@ -34,3 +45,23 @@ pub fn main_for(program: &str, command: AllCommand) -> ! {
         }
     }
 }
+
+// ANCHOR: become_rootless
+/// Run as root of this user's own user namespace: the state in
+/// `$XDG_DATA_HOME/cratebox` (unless `CRATEBOX_ROOT` says otherwise), and
+/// containers on `--network none` by default, since a bridge needs root
+/// on the host.
+fn become_rootless() -> anyhow::Result<()> {
+    use anyhow::Context;
+    use cratebox_sandbox::rootless;
+    let given = std::env::var_os("CRATEBOX_ROOT").filter(|root| !root.is_empty());
+    if given.is_none() {
+        let data = rootless::data_dir()
+            .context("rootless cratebox keeps its state in $XDG_DATA_HOME or $HOME: set one")?;
+        std::env::set_var("CRATEBOX_ROOT", data);
+    }
+    rootless::enter(&rootless::runtime_dir()?)?;
+    crate::run6::set_default_network(cratebox_runtime::net::NetworkMode::None);
+    Ok(())
+}
+// ANCHOR_END: become_rootless

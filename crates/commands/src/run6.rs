@@ -300,6 +300,14 @@ impl CreateArgs {
             Some(name) => NetworkMode::parse(name),
             None => default_network(),
         };
+        // Chapter 9: a bridge and its veths are made in the host's network
+        // namespace, which only the host's root may change.
+        if matches!(mode, NetworkMode::Bridge(_)) && cratebox_sandbox::rootless::in_user_namespace()
+        {
+            bail!(
+                "rootless containers have no bridge network (it needs root on the host): use --network none"
+            );
+        }
         let mut publish = Vec::new();
         for value in &self.publish {
             publish.extend(parse_publish(value)?);

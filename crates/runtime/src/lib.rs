@@ -174,7 +174,19 @@ pub fn start_limited_with(
 ) -> Result<Running, RunError> {
     // The child sets up its mounts while we make its cgroup.
     let container = spawn(config)?;
-    let cgroup = match create(&Hierarchies::detect(), &unique_name(), limits) {
+    // Chapter 9: a rootless container gets no cgroup when it asks for no
+    // limits (and no statistics, which a cgroup would have kept); the
+    // host's cgroup tree is not the user's to write.
+    let unlimited = Limits {
+        collect_stats: limits.collect_stats,
+        ..Limits::default()
+    };
+    let made = match cratebox_sandbox::rootless::in_user_namespace() {
+        true if *limits == unlimited => Ok(AnyCgroup::Unlimited),
+        true => Err(cratebox_cgroups::CgroupError::Rootless),
+        false => create(&Hierarchies::detect(), &unique_name(), limits),
+    };
+    let cgroup = match made {
         Ok(cgroup) => cgroup,
         Err(error) => {
             container.abort();

@@ -124,7 +124,9 @@ pub fn spawn(config: &ContainerConfig) -> Result<Spawned, ContainerError> {
     // once it has been let go, so that /proc/self/cgroup inside shows "/".
     let flags = clone_flags(&config.namespaces) - CloneFlags::CLONE_NEWCGROUP;
     let plan_options = PlanOptions {
-        user_namespace: config.namespaces.user,
+        // In any user namespace but the host's, mknod is refused: the
+        // container's own (`--userns`), or a rootless user's (chapter 9).
+        user_namespace: config.namespaces.user || crate::rootless::in_user_namespace(),
         overlay: config.overlay.clone(),
         mounts: config.mounts.clone(),
         paths: config.paths.clone(),

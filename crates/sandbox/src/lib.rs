@@ -52,6 +52,7 @@ pub mod process;
 pub mod report;
 pub mod resolve;
 pub mod rootfs;
+pub mod rootless;
 pub mod security;
 pub mod supervise;
 pub mod terminal;

@@ -1,0 +1,309 @@
+//! Rootless, as a user meets it: an ordinary user, made by the test, runs
+//! containers as root of its own user namespace.
+//!
+//! The user exists only for the test's commands: each runs under
+//! `unshare --mount` with an overlay on /etc whose upper layer (a temp
+//! dir) gives passwd, group, subuid and subgid a line for it. The host's
+//! /etc is never written, and the user's state, runtime directory and
+//! volumes are temp dirs too. Every container runs with `--network none`.
+
+// Helpers outside test functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::BIN;
+use cratebox_testkit::{one_at_a_time, require_root, LeakCheck, Outcome};
+
+/// The test's user: a uid no one on a normal host has.
+const UID: u32 = 41234;
+/// Its subordinate ids.
+const SUB_START: u32 = 300_000;
+
+/// A user who exists only in the test's mount namespaces.
+struct Learner {
+    dir: tempfile::TempDir,
+    /// Give the user subordinate ids (a user without any is a test too).
+    subids: bool,
+    commands: std::cell::Cell<u32>,
+}
+
+impl Learner {
+    fn new(subids: bool) -> Learner {
+        let dir = tempfile::Builder::new()
+            .prefix("cratebox-test-rootless-")
+            .tempdir()
+            .unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        for (path, mode) in [
+            ("home", 0o755),
+            ("run", 0o700),
+            ("volume", 0o755),
+            ("tmp", 0o700),
+        ] {
+            let path = dir.path().join(path);
+            fs::create_dir(&path).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            std::os::unix::fs::chown(&path, Some(UID), Some(UID)).unwrap();
+        }
+        Learner {
+            dir,
+            subids,
+            commands: std::cell::Cell::new(0),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A fresh upper layer for /etc: the host's files plus the user.
+    fn etc_layer(&self) -> (PathBuf, PathBuf) {
+        let n = self.commands.get();
+        self.commands.set(n + 1);
+        let (upper, work) = (
+            self.path(&format!("etc-{n}")),
+            self.path(&format!("etc-{n}.work")),
+        );
+        fs::create_dir(&upper).unwrap();
+        fs::create_dir(&work).unwrap();
+        let host =
+            |name: &str| fs::read_to_string(Path::new("/etc").join(name)).unwrap_or_default();
+        let with = |name: &str, line: String| {
+            fs::write(upper.join(name), format!("{}{line}\n", host(name))).unwrap();
+        };
+        with(
+            "passwd",
+            format!("learner:x:{UID}:{UID}:A Learner:/nonexistent:/bin/sh"),
+        );
+        with("group", format!("learner:x:{UID}:"));
+        let range = match self.subids {
+            true => format!("learner:{SUB_START}:65536"),
+            false => String::new(),
+        };
+        with("subuid", range.clone());
+        with("subgid", range);
+        (upper, work)
+    }
+
+    /// Run the chapter's program as the user.
+    fn run(&self, args: &[&str]) -> Outcome {
+        let (upper, work) = self.etc_layer();
+        let script = format!(
+            "mount -t overlay overlay -o lowerdir=/etc,upperdir={},workdir={} /etc && \
+             exec setpriv --reuid={UID} --regid={UID} --clear-groups -- \
+             env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME={} XDG_RUNTIME_DIR={} \
+             XDG_DATA_HOME={} TMPDIR={} CI=true \"$@\"",
+            upper.display(),
+            work.display(),
+            self.path("home").display(),
+            self.path("run").display(),
+            self.path("home/data").display(),
+            self.path("tmp").display(),
+        );
+        let output = Command::new("unshare")
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                &script,
+                "sh",
+                BIN,
+            ])
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        Outcome::from(output)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        out.stdout
+    }
+
+    /// The pause process that holds the user's namespaces, if one was made.
+    fn pause_pid(&self) -> Option<i32> {
+        let text = fs::read_to_string(self.path("run/cratebox/pause.pid")).ok()?;
+        text.trim().parse().ok()
+    }
+
+    /// Stop the pause process (the namespaces, and any mount in them, go
+    /// with it), then remove everything.
+    fn finish(self, leaks: LeakCheck) {
+        if let Some(pid) = self.pause_pid() {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            // Not our child: wait for it to be gone.
+            for _ in 0..200 {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        let path = self.dir.path().to_path_buf();
+        leaks.assert_nothing_new(&path);
+        self.dir.close().unwrap();
+    }
+}
+
+fn setup() -> Option<(std::sync::MutexGuard<'static, ()>, LeakCheck)> {
+    if !require_root() {
+        return None;
+    }
+    let turn = one_at_a_time();
+    Some((turn, LeakCheck::take()))
+}
+
+#[test]
+fn a_user_runs_containers_as_root_of_its_own_user_namespace() {
+    let Some((_turn, leaks)) = setup() else {
+        return;
+    };
+    let learner = Learner::new(true);
+    let id = learner.ok(&["run", "--rm", "--network", "none", "demo", "id"]);
+    assert!(id.starts_with("uid=0(root) gid=0(root)"), "{id}");
+    // The state is the user's: in its data directory, owned by it.
+    let state = learner.path("home/data/cratebox");
+    assert_eq!(fs::metadata(&state).unwrap().uid(), UID);
+
+    learner.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "long",
+        "--network",
+        "none",
+        "demo",
+        "sleep",
+        "1000",
+    ]);
+    let inspect: serde_json::Value =
+        serde_json::from_str(&learner.ok(&["inspect", "long"])).unwrap();
+    let pid = inspect[0]["State"]["Pid"].as_u64().unwrap();
+    // Outside, the container's root is the user.
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert_eq!(
+        uid_line.split_whitespace().nth(1),
+        Some(UID.to_string().as_str()),
+        "{uid_line}"
+    );
+    assert_eq!(learner.ok(&["exec", "long", "id", "-u"]), "0\n");
+    let ps = learner.ok(&["ps"]);
+    assert!(ps.contains("long"), "{ps}");
+    learner.ok(&["stop", "-t", "1", "long"]);
+    learner.ok(&["rm", "long"]);
+    assert_eq!(learner.ok(&["ps", "-aq"]), "");
+    learner.finish(leaks);
+}
+
+#[test]
+fn files_in_a_volume_belong_to_the_user_and_its_subordinate_ids() {
+    let Some((_turn, leaks)) = setup() else {
+        return;
+    };
+    let learner = Learner::new(true);
+    let volume = format!("{}:/data", learner.path("volume").display());
+    learner.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        &volume,
+        "demo",
+        "sh",
+        "-c",
+        "echo notes > /data/by-root && echo more > /data/by-one && chown 1:1 /data/by-one",
+    ]);
+    let owner = |name: &str| {
+        fs::metadata(learner.path("volume").join(name))
+            .unwrap()
+            .uid()
+    };
+    assert_eq!(owner("by-root"), UID);
+    assert_eq!(owner("by-one"), SUB_START);
+    learner.finish(leaks);
+}
+
+#[test]
+fn a_user_builds_an_image() {
+    let Some((_turn, leaks)) = setup() else {
+        return;
+    };
+    let learner = Learner::new(true);
+    let context = cratebox_testkit::examples::workspace_root()
+        .join("chapters/ch05-dockerfile/tests/fixtures/notes-server");
+    let context = context.to_str().unwrap();
+    learner.ok(&["build", "-t", "notes", context]);
+    let images = learner.ok(&["images"]);
+    assert!(images.contains("notes"), "{images}");
+    let out = learner.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "notes",
+        "cat",
+        "/etc/server/server.conf",
+    ]);
+    assert!(!out.is_empty(), "{out}");
+    learner.finish(leaks);
+}
+
+/// What a user cannot do gets one line that says why and what to do.
+#[test]
+fn what_rootless_cannot_do_is_refused_with_the_reason() {
+    let Some((_turn, leaks_without)) = setup() else {
+        return;
+    };
+    let without = Learner::new(false);
+    let out = without.run(&["run", "--rm", "--network", "none", "demo", "true"]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("has no subordinate uids in /etc/subuid"),
+        "{out:?}"
+    );
+    without.finish(leaks_without);
+
+    let leaks = LeakCheck::take();
+    let learner = Learner::new(true);
+    for (args, says) in [
+        (
+            vec!["run", "--rm", "--network", "bridge", "demo", "true"],
+            "no bridge network",
+        ),
+        (
+            vec![
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "-m",
+                "64m",
+                "demo",
+                "true",
+            ],
+            "cannot be given limits",
+        ),
+    ] {
+        let out = learner.run(&args);
+        assert_ne!(out.code, 0, "{args:?}: {out:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {out:?}");
+        assert!(out.stderr.contains(says), "{args:?}: {out:?}");
+    }
+    assert_eq!(learner.ok(&["ps", "-aq"]), "");
+    learner.finish(leaks);
+}
