@@ -8,6 +8,8 @@
 #   podman run --rm --privileged ...                         (podman without them)
 # The difference between the first two is the cost of hardening (the
 # target is 1 ms or less). Writes bench/results/ch09-hardening.{json,md}.
+# Then the same start rootless, as a user who is not root, beside podman
+# as that user: bench/results/ch09-rootless.{json,md}.
 # Needs root; scripts/install-deps installs hyperfine and podman. podman
 # gets a storage root of its own in the bench's temp dir, like cratebox.
 set -euo pipefail
@@ -23,6 +25,10 @@ podman=(podman --root "$work/podman" --runroot "$work/podman-run" --runtime runc
     --cgroup-manager cgroupfs --events-backend none)
 podman_run=(--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 cleanup() {
+    # The rootless user's pause processes, cratebox's and podman's: the
+    # namespaces they hold (and the mounts in them) go with them.
+    scripts/learner --stop "$work"
+    kill -KILL "$(cat "$work/learner/run/libpod/tmp/pause.pid" 2>/dev/null)" 2>/dev/null || true
     "$bin" rm -f $("$bin" ps -aq) >/dev/null 2>&1 || true
     "${podman[@]}" rm -f -a >/dev/null 2>&1 || true
     "${podman[@]}" system reset -f >/dev/null 2>&1 || true
@@ -63,3 +69,20 @@ print(f"\nThe cost of hardening (the mean of the two differences, A B B A): {cos
 PY
 } > bench/results/ch09-hardening.md
 cat bench/results/ch09-hardening.md
+
+# 2. Rootless: `learner` (scripts/learner: a user who exists only in mount
+# namespaces of its own) runs the same container with cratebox and with
+# podman. Every row pays the same wrapper (unshare, an overlay on /etc,
+# setpriv), measured alone as the floor.
+chmod 755 "$work"
+chmod 644 "$work/demo.tar"
+learner() { scripts/learner "$work" "$1"; }
+learner "$bin run --rm --network none demo true"
+learner "podman load -q -i $work/demo.tar >/dev/null && podman tag \$(podman images -q | head -1) localhost/demo:latest"
+hyperfine --warmup 3 --runs "$runs" -N \
+    --export-json bench/results/ch09-rootless.json \
+    -n "the wrapper alone (floor)" "scripts/learner $work true" \
+    -n "cratebox run --rm (rootless)" "scripts/learner $work '$bin run --rm --network none demo true'" \
+    -n "podman run --rm (rootless)" "scripts/learner $work 'podman --log-level error run --rm --network none localhost/demo true'"
+python3 bench/summarize.py bench/results/ch09-rootless.json "the wrapper alone (floor)" > bench/results/ch09-rootless.md
+cat bench/results/ch09-rootless.md

@@ -138,22 +138,62 @@ impl Learner {
     }
 
     /// Stop the pause process (the namespaces, and any mount in them, go
-    /// with it), then remove everything.
-    fn finish(self, leaks: LeakCheck) {
-        if let Some(pid) = self.pause_pid() {
-            let pid = nix::unistd::Pid::from_raw(pid);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-            // Not our child: wait for it to be gone.
-            for _ in 0..200 {
-                if !Path::new(&format!("/proc/{pid}")).exists() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
+    /// with it). Its pid is only known from the file, and it is not our
+    /// child: wait for it to be gone.
+    fn stop_pause(&self) {
+        let Some(pid) = self.pause_pid() else {
+            return;
+        };
+        // Once only: a pid killed twice might be someone else's by then.
+        let _ = fs::remove_file(self.path("run/cratebox/pause.pid"));
+        let pid = nix::unistd::Pid::from_raw(pid);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        for _ in 0..200 {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                break;
             }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
+    }
+
+    /// Stop the pause process, check nothing is left, remove everything.
+    fn finish(self, leaks: LeakCheck) {
+        self.stop_pause();
         let path = self.dir.path().to_path_buf();
         leaks.assert_nothing_new(&path);
-        self.dir.close().unwrap();
+        // The containers, their supervisors, slirp4netns and the pause
+        // process ran as the user (or its subordinate ids): none may be
+        // left, once those that were told to end have had time to.
+        for _ in 0..100 {
+            if user_processes().is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let left = user_processes();
+        assert!(left.is_empty(), "processes of the user are left: {left:?}");
+    }
+}
+
+/// The processes of the test's user and its subordinate ids.
+fn user_processes() -> Vec<String> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|entry| {
+            entry
+                .metadata()
+                .is_ok_and(|m| m.uid() == UID || (SUB_START..SUB_START + 65536).contains(&m.uid()))
+        })
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+impl Drop for Learner {
+    /// A failed test leaves no pause process behind either.
+    fn drop(&mut self) {
+        self.stop_pause();
     }
 }
 
@@ -305,5 +345,43 @@ fn what_rootless_cannot_do_is_refused_with_the_reason() {
         assert!(out.stderr.contains(says), "{args:?}: {out:?}");
     }
     assert_eq!(learner.ok(&["ps", "-aq"]), "");
+    learner.finish(leaks);
+}
+
+/// slirp4netns gives a rootless container a network: an address on tap0,
+/// and the host's loopback at 10.0.2.2, where the test listens.
+#[test]
+fn slirp4netns_connects_a_rootless_container() {
+    let Some((_turn, leaks)) = setup() else {
+        return;
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"pong\n").unwrap();
+        let mut got = String::new();
+        stream.read_to_string(&mut got).unwrap();
+        got
+    });
+    let learner = Learner::new(true);
+    let script = format!(
+        "ip -4 addr show tap0 | grep -o 'inet [0-9./]*'; echo ping | busybox nc 10.0.2.2 {port}"
+    );
+    let out = learner.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "slirp4netns",
+        "-v",
+        "/bin/busybox:/bin/busybox:ro",
+        "demo",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(out, "inet 10.0.2.100/24\npong\n", "{out}");
+    assert_eq!(server.join().unwrap(), "ping\n");
     learner.finish(leaks);
 }

@@ -305,7 +305,7 @@ impl CreateArgs {
         if matches!(mode, NetworkMode::Bridge(_)) && cratebox_sandbox::rootless::in_user_namespace()
         {
             bail!(
-                "rootless containers have no bridge network (it needs root on the host): use --network none"
+                "rootless containers have no bridge network (it needs root on the host): use --network slirp4netns, or none"
             );
         }
         let mut publish = Vec::new();

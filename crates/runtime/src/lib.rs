@@ -28,6 +28,8 @@
 //! | [`cp`] | files between a container and the host, resolved inside its root | 6 |
 //! | [`health`] | HEALTHCHECK: a check run through exec, healthy or not | 6 |
 //! | [`volumes`] | `-v`, `--mount`, `--tmpfs`; named and anonymous volumes | 6 |
+//! | [`security`] | a container's security options, checked at create, kept in its record | 9 |
+//! | [`slirp`] | `--network slirp4netns`: a network without root | 9 |
 
 pub mod attach;
 pub mod containers;
@@ -44,6 +46,7 @@ pub mod logs;
 pub mod net;
 pub mod pump;
 pub mod security;
+pub mod slirp;
 pub mod supervisor;
 pub mod volumes;
 

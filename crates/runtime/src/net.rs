@@ -51,6 +51,10 @@ pub enum NetworkMode {
     Bridge(String),
     /// `container:NAME`: another running container's network namespace.
     Container(String),
+    /// `slirp4netns` (chapter 9): a network namespace of its own whose
+    /// `tap0` a user-space TCP/IP stack, slirp4netns, connects to the
+    /// host's network. Needs no root: rootless containers reach out this way.
+    Slirp4netns,
 }
 
 impl NetworkMode {
@@ -59,6 +63,7 @@ impl NetworkMode {
         match text {
             "none" => NetworkMode::None,
             "host" => NetworkMode::Host,
+            "slirp4netns" => NetworkMode::Slirp4netns,
             _ => match text.strip_prefix("container:") {
                 Some(name) => NetworkMode::Container(name.to_string()),
                 None => NetworkMode::Bridge(text.to_string()),
@@ -73,6 +78,7 @@ impl NetworkMode {
             NetworkMode::Host => "host".into(),
             NetworkMode::Bridge(name) => name.clone(),
             NetworkMode::Container(name) => format!("container:{name}"),
+            NetworkMode::Slirp4netns => "slirp4netns".into(),
         }
     }
 }
@@ -117,6 +123,8 @@ pub struct Prepared {
     /// The networks and the container's place on each (bridge mode),
     /// its first network first.
     pub attached: Vec<(Network, Attached)>,
+    /// Connect it with slirp4netns once its first process exists.
+    pub slirp: bool,
 }
 
 pub(crate) fn store_error(error: StoreError) -> EngineError {
@@ -152,6 +160,18 @@ impl Engine {
                 ..Prepared::default()
             }),
             NetworkMode::Host => Ok(Prepared::default()),
+            NetworkMode::Slirp4netns => Ok(Prepared {
+                own_namespace: true,
+                // slirp4netns answers DNS at 10.0.2.3 and forwards it to
+                // the host's resolver.
+                mounts: self.etc_files(
+                    record,
+                    crate::slirp::ADDRESS,
+                    Some(format!("nameserver {}\n", crate::slirp::DNS)),
+                )?,
+                slirp: true,
+                ..Prepared::default()
+            }),
             NetworkMode::Container(name) => {
                 let other = self.containers.find(name)?;
                 let pid = match (other.is_running(), &other.state.init) {
@@ -197,12 +217,13 @@ impl Engine {
                     };
                     attached.push((network, place));
                 }
-                let mounts = self.etc_files(record, attached[0].1.address)?;
+                let mounts = self.etc_files(record, attached[0].1.address, None)?;
                 Ok(Prepared {
                     own_namespace: true,
                     join: None,
                     mounts,
                     attached,
+                    slirp: false,
                 })
             }
         }
@@ -237,6 +258,7 @@ impl Engine {
         &self,
         record: &Record,
         address: Ipv4Addr,
+        resolv: Option<String>,
     ) -> Result<Vec<ExtraMount>, EngineError> {
         let hostname = record
             .spec
@@ -250,7 +272,7 @@ impl Engine {
             ("hostname", format!("{hostname}\n")),
             (
                 "resolv.conf",
-                resolv_conf(&host_resolv, upstream.as_deref()),
+                resolv.unwrap_or_else(|| resolv_conf(&host_resolv, upstream.as_deref())),
             ),
         ];
         let dir = self.containers.dir(&record.id);
@@ -285,6 +307,9 @@ impl Engine {
         prepared: &Prepared,
         pid: Pid,
     ) -> Result<(), RunError> {
+        if prepared.slirp {
+            return crate::slirp::connect(pid).map_err(RunError::Network);
+        }
         if prepared.attached.is_empty() {
             return Ok(());
         }

@@ -198,6 +198,16 @@ pub fn enter(runtime: &Path) -> Result<(), RootlessError> {
         .create(runtime)
         .map_err(io(runtime))?;
     let pid_file = runtime.join("pause.pid");
+    // Two first commands at once must not make two pause processes: the
+    // containers of one would be out of the other's reach.
+    let lock_path = runtime.join("pause.lock");
+    let lock = fs::File::create(&lock_path).map_err(io(&lock_path))?;
+    let _lock = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).map_err(
+        |(_, errno)| RootlessError::Sys {
+            what: "lock the pause process's pid file",
+            errno,
+        },
+    )?;
     // setns resets the current directory to the namespace's root: keep ours.
     let cwd = std::env::current_dir().ok();
     let joined = match held_namespaces(&pid_file) {
@@ -352,6 +362,9 @@ fn pause_process(made: OwnedFd, mapped: OwnedFd) -> Result<std::convert::Infalli
         return Err(());
     }
     drop((made, mapped));
+    // Nothing of the command that made it stays open (its lock above all).
+    // SAFETY: close_range(2) takes integers and touches no memory.
+    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
     // A session of its own, no terminal, stdio on /dev/null, in /.
     let _ = nix::unistd::setsid();
     if let Ok(null) = fs::OpenOptions::new()
