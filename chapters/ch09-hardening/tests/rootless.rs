@@ -30,6 +30,8 @@ struct Learner {
     dir: tempfile::TempDir,
     /// Give the user subordinate ids (a user without any is a test too).
     subids: bool,
+    /// The cgroup its commands start in (a delegated subtree's leaf).
+    cgroup: Option<PathBuf>,
     commands: std::cell::Cell<u32>,
 }
 
@@ -54,6 +56,7 @@ impl Learner {
         Learner {
             dir,
             subids,
+            cgroup: None,
             commands: std::cell::Cell::new(0),
         }
     }
@@ -94,8 +97,12 @@ impl Learner {
     /// Run the chapter's program as the user.
     fn run(&self, args: &[&str]) -> Outcome {
         let (upper, work) = self.etc_layer();
+        let join_cgroup = match &self.cgroup {
+            Some(dir) => format!("echo $$ > {}/cgroup.procs && ", dir.display()),
+            None => String::new(),
+        };
         let script = format!(
-            "mount -t overlay overlay -o lowerdir=/etc,upperdir={},workdir={} /etc && \
+            "{join_cgroup}mount -t overlay overlay -o lowerdir=/etc,upperdir={},workdir={} /etc && \
              exec setpriv --reuid={UID} --regid={UID} --clear-groups -- \
              env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME={} XDG_RUNTIME_DIR={} \
              XDG_DATA_HOME={} TMPDIR={} CI=true \"$@\"",
@@ -383,5 +390,81 @@ fn slirp4netns_connects_a_rootless_container() {
     ]);
     assert_eq!(out, "inet 10.0.2.100/24\npong\n", "{out}");
     assert_eq!(server.join().unwrap(), "ping\n");
+    learner.finish(leaks);
+}
+
+/// On cgroup v2, a subtree delegated to the user (as systemd delegates
+/// user@UID.service) lets rootless containers have limits: their cgroups
+/// are made in it. The test delegates one as systemd would: a directory
+/// the user owns, with a leaf its commands start in.
+#[test]
+fn limits_in_a_cgroup_v2_subtree_delegated_to_the_user() {
+    let Some((_turn, leaks)) = setup() else {
+        return;
+    };
+    let mut learner = Learner::new(true);
+    if cratebox_testkit::expected_cgroup_version("memory") != Some("v2") {
+        // No v2 memory controller to delegate: limits are refused, as the
+        // refusal test checks; nothing more to see here.
+        eprintln!("skipped the delegation: memory is not on cgroup v2 here");
+        learner.finish(leaks);
+        return;
+    }
+    let root = Path::new("/sys/fs/cgroup");
+    let top = root.join(format!("cratebox-test-learner-{}", std::process::id()));
+    let session = top.join("session");
+    fs::write(root.join("cgroup.subtree_control"), "+memory +pids").unwrap();
+    for dir in [&top, &session] {
+        fs::create_dir(dir).unwrap();
+        for file in [
+            "",
+            "cgroup.procs",
+            "cgroup.subtree_control",
+            "cgroup.threads",
+        ] {
+            std::os::unix::fs::chown(dir.join(file), Some(UID), Some(UID)).unwrap();
+        }
+    }
+    learner.cgroup = Some(session.clone());
+    learner.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "limited",
+        "--network",
+        "none",
+        "-m",
+        "64m",
+        "--pids-limit",
+        "20",
+        "demo",
+        "sleep",
+        "1000",
+    ]);
+    let made: Vec<PathBuf> = fs::read_dir(top.join("cratebox"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let read = |file: &str| fs::read_to_string(made[0].join(file)).unwrap();
+    assert_eq!(read("memory.max"), "67108864\n");
+    assert_eq!(read("pids.max"), "20\n");
+    learner.ok(&["rm", "-f", "limited"]);
+    // The container's cgroup went with it; the user's leaves are the test's.
+    assert!(!made[0].exists(), "{} is left", made[0].display());
+    // The pause process started in the leaf too: it must go before the
+    // leaf can.
+    learner.stop_pause();
+    // (cratebox removes its own `cratebox` directory once it is empty.)
+    for dir in [top.join("cratebox"), session, top] {
+        match fs::remove_dir(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                panic!("rmdir {}: {e}", dir.display())
+            }
+            _ => {}
+        }
+    }
     learner.finish(leaks);
 }

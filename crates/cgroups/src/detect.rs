@@ -60,6 +60,40 @@ impl Hierarchies {
         })
     }
 
+    // ANCHOR: delegated
+    /// For a rootless process (chapter 9): the subtree of the cgroup v2
+    /// tree that is its own, as systemd *delegates* one to each user
+    /// (`user@1000.service`), as a hierarchy of its own whose root is
+    /// that subtree. It is the topmost ancestor of this process's cgroup
+    /// that belongs to it; `None` on a v1 host, or where none does.
+    pub fn delegated() -> Option<Hierarchies> {
+        use std::os::unix::fs::MetadataExt;
+        let v2 = Hierarchies::detect().v2?;
+        let cgroup = fs::read_to_string("/proc/self/cgroup").ok()?;
+        let own = cgroup.lines().find_map(|line| line.strip_prefix("0::"))?;
+        let me = nix::unistd::getuid().as_raw();
+        let mut dir = v2.path.clone();
+        for part in own.split('/').filter(|part| !part.is_empty()) {
+            dir.push(part);
+            if fs::metadata(&dir).ok()?.uid() == me {
+                let controllers = fs::read_to_string(dir.join("cgroup.controllers"))
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                return Some(Hierarchies {
+                    v2: Some(V2Mount {
+                        path: dir,
+                        controllers,
+                    }),
+                    v1: BTreeMap::new(),
+                });
+            }
+        }
+        None
+    }
+    // ANCHOR_END: delegated
+
     /// Parse mountinfo text; `controllers_of` reads a v2 root's
     /// cgroup.controllers (a parameter so tests need no real cgroupfs).
     pub fn from_mountinfo(

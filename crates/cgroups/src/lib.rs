@@ -75,7 +75,7 @@ pub enum CgroupError {
         offered: String,
     },
     /// Limits for a rootless container, which has no cgroup of its own.
-    #[error("a rootless container cannot be given limits here: its cgroup would be in the host's tree, which only root may write; run it as root, or without --memory, --cpus, --cpu-shares, --pids-limit and --cpuset-cpus")]
+    #[error("a rootless container cannot be given limits here: no cgroup v2 subtree is delegated to this user (systemd does it on a cgroup v2 host, in user@UID.service); run it as root, or without --memory, --cpus, --cpu-shares, --pids-limit and --cpuset-cpus")]
     Rootless,
     /// No cgroup file system is mounted at all.
     #[error("no cgroup file system is mounted: mount cgroup2 on /sys/fs/cgroup (or run without limits in chapter 2)")]

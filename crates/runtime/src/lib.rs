@@ -177,17 +177,20 @@ pub fn start_limited_with(
 ) -> Result<Running, RunError> {
     // The child sets up its mounts while we make its cgroup.
     let container = spawn(config)?;
-    // Chapter 9: a rootless container gets no cgroup when it asks for no
-    // limits (and no statistics, which a cgroup would have kept); the
-    // host's cgroup tree is not the user's to write.
+    // Chapter 9: the host's cgroup tree is not a rootless user's to write,
+    // but the subtree systemd delegates to the user is. Without one, a
+    // rootless container that asks for no limits gets no cgroup at all.
     let unlimited = Limits {
         collect_stats: limits.collect_stats,
         ..Limits::default()
     };
     let made = match cratebox_sandbox::rootless::in_user_namespace() {
-        true if *limits == unlimited => Ok(AnyCgroup::Unlimited),
-        true => Err(cratebox_cgroups::CgroupError::Rootless),
         false => create(&Hierarchies::detect(), &unique_name(), limits),
+        true => match Hierarchies::delegated() {
+            Some(own) => create(&own, &unique_name(), limits),
+            None if *limits == unlimited => Ok(AnyCgroup::Unlimited),
+            None => Err(cratebox_cgroups::CgroupError::Rootless),
+        },
     };
     let cgroup = match made {
         Ok(cgroup) => cgroup,
