@@ -54,6 +54,16 @@ pub fn main_for(program: &str, command: AllCommand) -> ! {
 fn become_rootless() -> anyhow::Result<()> {
     use anyhow::Context;
     use cratebox_sandbox::rootless;
+    // A container's root is an overlay mount, which Linux allows in a
+    // user namespace since 5.11.
+    let kernel = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !crate::info::at_least(&kernel, (5, 11)) {
+        anyhow::bail!(
+            "rootless containers need Linux 5.11 or later, which mounts overlayfs in a user namespace (this kernel is {kernel}): run as root"
+        );
+    }
     let given = std::env::var_os("CRATEBOX_ROOT").filter(|root| !root.is_empty());
     if given.is_none() {
         let data = rootless::data_dir()

@@ -78,7 +78,7 @@ impl Host {
 }
 
 /// Whether a kernel release such as `6.1.0-27-amd64` is at least `want`.
-fn at_least(release: &str, want: (u32, u32)) -> bool {
+pub(crate) fn at_least(release: &str, want: (u32, u32)) -> bool {
     let mut parts = release
         .split(|c: char| !c.is_ascii_digit())
         .map(|part| part.parse::<u32>().unwrap_or(0));
