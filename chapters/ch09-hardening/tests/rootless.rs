@@ -32,6 +32,8 @@ struct Learner {
     subids: bool,
     /// The cgroup its commands start in (a delegated subtree's leaf).
     cgroup: Option<PathBuf>,
+    /// More of its environment, `NAME=value`.
+    env: Vec<String>,
     commands: std::cell::Cell<u32>,
 }
 
@@ -57,6 +59,7 @@ impl Learner {
             dir,
             subids,
             cgroup: None,
+            env: Vec::new(),
             commands: std::cell::Cell::new(0),
         }
     }
@@ -105,13 +108,14 @@ impl Learner {
             "{join_cgroup}mount -t overlay overlay -o lowerdir=/etc,upperdir={},workdir={} /etc && \
              exec setpriv --reuid={UID} --regid={UID} --clear-groups -- \
              env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME={} XDG_RUNTIME_DIR={} \
-             XDG_DATA_HOME={} TMPDIR={} CI=true \"$@\"",
+             XDG_DATA_HOME={} TMPDIR={} CI=true {} \"$@\"",
             upper.display(),
             work.display(),
             self.path("home").display(),
             self.path("run").display(),
             self.path("home/data").display(),
             self.path("tmp").display(),
+            self.env.join(" "),
         );
         let output = Command::new("unshare")
             .args([
@@ -466,5 +470,23 @@ fn limits_in_a_cgroup_v2_subtree_delegated_to_the_user() {
             _ => {}
         }
     }
+    learner.finish(leaks);
+}
+
+/// Where the kernel mounts no overlayfs in a user namespace (before 5.11),
+/// rootless cratebox mounts the layers with fuse-overlayfs instead;
+/// `CRATEBOX_OVERLAY=fuse-overlayfs` asks for it on any kernel.
+#[test]
+fn fuse_overlayfs_mounts_the_layers_when_asked() {
+    let Some((_turn, leaks)) = setup() else {
+        return;
+    };
+    let mut learner = Learner::new(true);
+    learner.env.push("CRATEBOX_OVERLAY=fuse-overlayfs".into());
+    let out = learner.ok(&[
+        "run", "--rm", "--network", "none", "demo", "sh", "-c",
+        "grep -c ' / / .* - fuse.fuse-overlayfs ' /proc/self/mountinfo; echo written > /etc/notes && cat /etc/notes",
+    ]);
+    assert_eq!(out, "1\nwritten\n", "{out}");
     learner.finish(leaks);
 }

@@ -53,16 +53,25 @@ pub fn main_for(program: &str, command: AllCommand) -> ! {
 /// on the host.
 fn become_rootless() -> anyhow::Result<()> {
     use anyhow::Context;
+    use cratebox_sandbox::overlay::{FUSE_OVERLAYFS, OVERLAY_ENV};
     use cratebox_sandbox::rootless;
     // A container's root is an overlay mount, which Linux allows in a
     // user namespace since 5.11.
     let kernel = nix::sys::utsname::uname()
         .map(|u| u.release().to_string_lossy().into_owned())
         .unwrap_or_default();
-    if !crate::info::at_least(&kernel, (5, 11)) {
-        anyhow::bail!(
-            "rootless containers need Linux 5.11 or later, which mounts overlayfs in a user namespace (this kernel is {kernel}): run as root"
+    // Before, fuse-overlayfs does it in user space, when it is there.
+    if !crate::info::at_least(&kernel, (5, 11)) && std::env::var_os(OVERLAY_ENV).is_none() {
+        if !std::path::Path::new("/usr/bin/fuse-overlayfs").exists() {
+            anyhow::bail!(
+                "rootless containers need Linux 5.11 or later, which mounts overlayfs in a user namespace (this kernel is {kernel}), or fuse-overlayfs (`sudo apt install fuse-overlayfs`)"
+            );
+        }
+        eprintln!(
+            "{}: Linux {kernel} mounts no overlayfs in a user namespace: using fuse-overlayfs",
+            crate::program()
         );
+        std::env::set_var(OVERLAY_ENV, FUSE_OVERLAYFS);
     }
     let given = std::env::var_os("CRATEBOX_ROOT").filter(|root| !root.is_empty());
     if given.is_none() {

@@ -83,6 +83,16 @@ pub enum OverlayError {
         /// What the kernel said.
         errno: Errno,
     },
+    /// fuse-overlayfs could not be run, or failed (chapter 9).
+    #[error("cannot mount the image's layers ({layers}) on {target} with fuse-overlayfs: {why}: install it (`sudo apt install fuse-overlayfs`), or unset CRATEBOX_OVERLAY on a kernel that mounts overlayfs in a user namespace (5.11 and later)")]
+    Fuse {
+        /// Lower layers asked for.
+        layers: usize,
+        /// The mount point.
+        target: PathBuf,
+        /// What happened.
+        why: String,
+    },
     /// The kernel refused the mount itself.
     #[error("cannot mount the image's layers ({layers}) on {target} with overlayfs: {errno}")]
     Mount {
@@ -137,10 +147,50 @@ pub fn fit_in_page(
     }
 }
 // ANCHOR_END: fit_in_page
+/// `CRATEBOX_OVERLAY=fuse-overlayfs` mounts the layers with fuse-overlayfs,
+/// a user-space overlay, instead of the kernel's overlayfs: what rootless
+/// cratebox does on a kernel older than 5.11, which mounts no overlayfs in
+/// a user namespace (chapter 9), and what a user may ask for.
+pub const OVERLAY_ENV: &str = "CRATEBOX_OVERLAY";
+/// The value of [`OVERLAY_ENV`] that asks for fuse-overlayfs.
+pub const FUSE_OVERLAYFS: &str = "fuse-overlayfs";
+
+// ANCHOR: fuse_overlayfs
+/// Mount the layers with fuse-overlayfs, which takes overlayfs's options.
+/// It runs in the container's first process, in the container's mount and
+/// PID namespaces: it goes into the background once the mount is up, and
+/// stays, serving the files, until the PID namespace ends with the
+/// container.
+fn mount_fuse_overlayfs(target: &Path, options: &str, layers: usize) -> Result<(), OverlayError> {
+    let failed = |why: String| OverlayError::Fuse {
+        layers,
+        target: target.to_path_buf(),
+        why,
+    };
+    let status = std::process::Command::new(FUSE_OVERLAYFS)
+        .arg("-o")
+        .arg(options)
+        .arg(target)
+        // It must not hold the container's output open.
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| failed(e.to_string()))?;
+    match status.success() {
+        true => Ok(()),
+        false => Err(failed(format!("it exited with {status}"))),
+    }
+}
+// ANCHOR_END: fuse_overlayfs
+
 /// `mount -t overlay -o OPTIONS overlay TARGET`, with options of any
 /// length [`fit_in_page`] accepts.
 pub fn mount_overlay(target: &Path, options: &str) -> Result<(), OverlayError> {
     let layers = lower_layers(options);
+    if std::env::var_os(OVERLAY_ENV).is_some_and(|program| program == FUSE_OVERLAYFS) {
+        return mount_fuse_overlayfs(target, options, layers);
+    }
     // The descriptors must stay open until the kernel has read the options.
     let mut opened: Vec<File> = Vec::new();
     let fitted = fit_in_page(options, page_size(), |dir| {
