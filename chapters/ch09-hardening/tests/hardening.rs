@@ -420,3 +420,38 @@ fn bad_options_are_refused_and_leave_nothing() {
     assert_eq!(ok(&env, &["ps", "-aq"]), "");
     env.finish();
 }
+
+/// A build's RUN runs hardened too, as docker's builds do.
+#[test]
+fn a_builds_run_steps_are_hardened() {
+    let Some((_turn, env)) = setup() else {
+        return;
+    };
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM demo\nRUN grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status > /limits\n",
+    )
+    .unwrap();
+    ok(
+        &env,
+        &["build", "-t", "limits", context.path().to_str().unwrap()],
+    );
+    let out = ok(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "limits",
+            "cat",
+            "/limits",
+        ],
+    );
+    assert_eq!(
+        out, "CapEff:\t00000000a80425fb\nNoNewPrivs:\t1\nSeccomp:\t2\n",
+        "{out}"
+    );
+    env.finish();
+}

@@ -116,6 +116,9 @@ pub enum StepError {
     /// A RUN's command could not start (not found: 127, not executable: 126).
     #[error(transparent)]
     Run(#[from] RunError),
+    /// The default security options could not be prepared (chapter 9).
+    #[error(transparent)]
+    Security(#[from] cratebox_runtime::security::SecurityError),
     /// A HEALTHCHECK flag that does not parse.
     #[error("HEALTHCHECK --{flag}={value}: {why}")]
     Healthcheck {

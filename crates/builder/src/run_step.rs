@@ -6,14 +6,25 @@ use std::fs;
 use cratebox_dockerfile::Form;
 use cratebox_image::build::store_layer_dir;
 use cratebox_image::new_image::Layer;
-use cratebox_runtime::explain;
-use cratebox_runtime::layered::{run_on_layers, Isolation, WritableLayer};
-use cratebox_sandbox::{ContainerCommand, UserNamespace};
+use cratebox_runtime::layered::{config_on_layers, Isolation, WritableLayer};
+use cratebox_runtime::security::SecuritySpec;
+use cratebox_runtime::{explain, run_limited};
+use cratebox_sandbox::{ContainerCommand, ContainerConfig, UserNamespace};
 
 use crate::build::Builder;
 use crate::error::StepError;
 use crate::render::json;
 use crate::stages::Stage;
+
+/// Chapter 9: a RUN's container is hardened as every container is by
+/// default, and as docker's builds are: docker's 14 capabilities,
+/// no_new_privs, its seccomp profile, masked and read-only paths.
+fn hardened(mut config: ContainerConfig) -> Result<ContainerConfig, StepError> {
+    let security = SecuritySpec::default();
+    config.command.security = security.process()?;
+    config.paths = security.paths();
+    Ok(config)
+}
 
 /// The hostname a RUN's container has, as `hostname` inside shows.
 pub const BUILD_HOSTNAME: &str = "cratebox-build";
@@ -44,7 +55,8 @@ impl Builder<'_> {
             hostname: BUILD_HOSTNAME.into(),
             user_namespace: UserNamespace::Shared,
         };
-        let outcome = run_on_layers(&lowers, &top, command, &isolation, &self.options.limits)?;
+        let config = hardened(config_on_layers(&lowers, &top, command, &isolation)?)?;
+        let outcome = run_limited(&config, &self.options.limits)?;
         if outcome.code != 0 {
             return Err(StepError::Failed {
                 argv: json(&argv),
