@@ -3,18 +3,17 @@
 //! Everything cratebox does (unpacking layers with their owners, mounting
 //! overlays, making namespaces) needs root, but only root *of a user
 //! namespace*. So the program, started by an ordinary user, first makes a
-//! user namespace (and a mount namespace owned by it) in which that user
-//! is root, and carries on in there:
+//! user namespace in which that user is root, and carries on in there:
 //!
 //! ```text
 //! user 1000                                   pause process
 //! ─────────                                   ─────────────
-//! fork ─────────────────────────────────────► unshare(NEWUSER|NEWNS)
+//! fork ─────────────────────────────────────► unshare(NEWUSER)
 //!                                     ◄────── "made"
 //! newuidmap PID 0 1000 1  1 100000 65536
 //! newgidmap PID 0 1000 1  1 100000 65536
 //! "mapped" ─────────────────────────────────► pause() forever
-//! setns(its user ns), setns(its mount ns)
+//! setns(its user ns)
 //! (root inside: uid 0 = 1000 outside,
 //!  uids 1..65535 = 100000.. outside)
 //! ```
@@ -25,9 +24,9 @@
 //! them: `newuidmap` and `newgidmap` (package `uidmap`) are small setuid
 //! programs that check the ranges and write `/proc/PID/uid_map` for us.
 //!
-//! The pause process keeps the namespaces alive, so that the next command
-//! (`ps`, `exec`, `stop`) joins the *same* namespaces as the containers it
-//! looks after; its pid is kept in `$XDG_RUNTIME_DIR/cratebox`, which the
+//! The pause process keeps the user namespace alive, so that the next
+//! command (`ps`, `exec`, `stop`) joins the *same* one as the containers
+//! it looks after; its pid is kept in `$XDG_RUNTIME_DIR/cratebox`, which the
 //! system empties when the user logs out, as podman does.
 
 use std::fs;
@@ -183,8 +182,8 @@ pub fn data_dir() -> Option<PathBuf> {
 }
 
 // ANCHOR: enter
-/// Become root of this user's rootless namespaces: join the ones its pause
-/// process holds, or make them (and the pause process) first. Call it
+/// Become root of this user's rootless user namespace: join the one its
+/// pause process holds, or make it (and the pause process) first. Call it
 /// while the program has one thread: the kernel lets only such a process
 /// change its user namespace.
 pub fn enter(runtime: &Path) -> Result<(), RootlessError> {
@@ -208,8 +207,6 @@ pub fn enter(runtime: &Path) -> Result<(), RootlessError> {
             errno,
         },
     )?;
-    // setns resets the current directory to the namespace's root: keep ours.
-    let cwd = std::env::current_dir().ok();
     let joined = match held_namespaces(&pid_file) {
         Some(pid) => join(pid).is_ok(),
         None => false,
@@ -220,9 +217,6 @@ pub fn enter(runtime: &Path) -> Result<(), RootlessError> {
         fs::write(&staged, format!("{pid}\n")).map_err(io(&staged))?;
         fs::rename(&staged, &pid_file).map_err(io(&pid_file))?;
         join(pid)?;
-    }
-    if let Some(cwd) = cwd {
-        let _ = std::env::set_current_dir(cwd);
     }
     Ok(())
 }
@@ -239,16 +233,18 @@ fn held_namespaces(pid_file: &Path) -> Option<Pid> {
     (ours && other_user_ns).then(|| Pid::from_raw(pid))
 }
 
-/// Join the user namespace, then the mount namespace, of `pid`, and be
-/// root there.
+/// Join the user namespace of `pid`, and be root there. Only that: the
+/// program stays in its mount namespace, and each container makes a new
+/// one, owned by the user namespace, as a build step and `cp` do.
+/// (Joining a mount namespace would also move our root directory to that
+/// namespace's root, which is not `/` for a program started in a chroot.)
 fn join(pid: Pid) -> Result<(), RootlessError> {
     let open = |name: &str| {
         let path = PathBuf::from(format!("/proc/{pid}/ns/{name}"));
         fs::File::open(&path).map_err(|source| RootlessError::Io { path, source })
     };
-    let (user, mount) = (open("user")?, open("mnt")?);
+    let user = open("user")?;
     setns(user.as_fd(), CloneFlags::CLONE_NEWUSER).map_err(sys("join the user namespace"))?;
-    setns(mount.as_fd(), CloneFlags::CLONE_NEWNS).map_err(sys("join the mount namespace"))?;
     // Our supplementary groups are the host's, unmapped here: drop them
     // where newgidmap allowed setgroups(2) (it may have denied it; they
     // then stay, shown as nobody's).
@@ -259,7 +255,7 @@ fn join(pid: Pid) -> Result<(), RootlessError> {
     Ok(())
 }
 
-/// Fork the pause process into new user and mount namespaces, and have
+/// Fork the pause process into a new user namespace, and have
 /// newuidmap and newgidmap map them.
 fn make_namespaces() -> Result<Pid, RootlessError> {
     let (uid, gid) = (getuid().as_raw(), getgid().as_raw());
@@ -354,7 +350,7 @@ fn map(
 /// The pause process: make the namespaces, wait to be mapped, then hold
 /// them until killed, as nobody's child and with nothing of ours open.
 fn pause_process(made: OwnedFd, mapped: OwnedFd) -> Result<std::convert::Infallible, ()> {
-    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS).map_err(|_| ())?;
+    unshare(CloneFlags::CLONE_NEWUSER).map_err(|_| ())?;
     let mut made = fs::File::from(made);
     made.write_all(b"U").map_err(|_| ())?;
     let mut byte = [0u8; 1];
