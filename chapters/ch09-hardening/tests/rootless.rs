@@ -310,7 +310,50 @@ fn a_user_builds_an_image() {
         "/etc/server/server.conf",
     ]);
     assert!(!out.is_empty(), "{out}");
+    // A layer's owners survive the id map both ways: a file the build gave
+    // to uid 1 is uid 1 in the image, and the subordinate id on the host.
+    let context = learner.path("owned");
+    fs::create_dir(&context).unwrap();
+    fs::write(
+        context.join("Dockerfile"),
+        "FROM demo\nRUN touch /owned && chown 1:1 /owned\n",
+    )
+    .unwrap();
+    fs::set_permissions(&context, fs::Permissions::from_mode(0o755)).unwrap();
+    learner.ok(&["build", "-t", "owned", context.to_str().unwrap()]);
+    let out = learner.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "owned",
+        "stat",
+        "-c",
+        "%u",
+        "/owned",
+    ]);
+    assert_eq!(out, "1\n");
+    let mut found = Vec::new();
+    find_named(&learner.path("home/data/cratebox"), "owned", &mut found);
+    assert!(
+        found
+            .iter()
+            .any(|path| fs::metadata(path).unwrap().uid() == SUB_START),
+        "no layer file /owned owned by {SUB_START}: {found:?}"
+    );
     learner.finish(leaks);
+}
+
+/// Every file called `name` below `dir`, links not followed.
+fn find_named(dir: &Path, name: &str, found: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => find_named(&path, name, found),
+            Ok(kind) if kind.is_file() && entry.file_name() == name => found.push(path),
+            _ => {}
+        }
+    }
 }
 
 /// What a user cannot do gets one line that says why and what to do.

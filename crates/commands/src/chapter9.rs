@@ -6,7 +6,8 @@
 //!
 //! And a user who is not root may run it: it then works as root of that
 //! user's own user namespace ([`cratebox_sandbox::rootless`]), with its
-//! state in `$XDG_DATA_HOME/cratebox` and containers on `--network none`.
+//! state in `$XDG_DATA_HOME/cratebox`, containers on `--network none` (or
+//! `slirp4netns`), and limits only in a cgroup v2 subtree delegated to it.
 
 use clap::Subcommand;
 
@@ -48,9 +49,9 @@ pub fn main_for(program: &str, command: AllCommand) -> ! {
 
 // ANCHOR: become_rootless
 /// Run as root of this user's own user namespace: the state in
-/// `$XDG_DATA_HOME/cratebox` (unless `CRATEBOX_ROOT` says otherwise), and
-/// containers on `--network none` by default, since a bridge needs root
-/// on the host.
+/// `$XDG_DATA_HOME/cratebox` (unless `CRATEBOX_ROOT` says otherwise),
+/// containers on `--network none` by default (a bridge needs root on the
+/// host), and fuse-overlayfs for the layers on a kernel before 5.11.
 fn become_rootless() -> anyhow::Result<()> {
     use anyhow::Context;
     use cratebox_sandbox::overlay::{FUSE_OVERLAYFS, OVERLAY_ENV};

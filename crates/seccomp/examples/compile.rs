@@ -47,8 +47,11 @@ fn main() {
     });
     match filter {
         Ok(filter) => {
-            println!("{} instructions", filter.instructions().len());
-            print!("{}", filter.disassemble());
+            // `| head` may close the pipe early: that is not an error here.
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{} instructions", filter.instructions().len());
+            let _ = write!(out, "{}", filter.disassemble());
         }
         Err(message) => {
             eprintln!("compile: {message}");
