@@ -326,8 +326,9 @@ fn errors_are_one_line_with_dockers_exit_codes() {
         &["run", "--rm", "--restart", "always", "demo", "true"],
     );
     assert_eq!(conflict.code, 125);
-    // An id prefix finds one container, or says it is ambiguous.
-    let ids: Vec<String> = (0..12)
+    // An id prefix finds one container, or says it is ambiguous. Of 17
+    // ids, two share their first hex digit (there are 16): always.
+    let ids: Vec<String> = (0..17)
         .map(|_| ok(&env, &["create", "demo", "true"]).trim().to_string())
         .collect();
     let shared = ids
