@@ -516,18 +516,29 @@ impl Engine {
 }
 
 /// The name of the host's end of the container's `i`th veth (at most 15
-/// bytes: `cb`, 12 digits of the id, and the network's number after the
-/// first).
+/// bytes): `cb` and 12 digits of the id for its first network; for the
+/// others `cb`, 10 digits, `-` and the network's number. The `-` keeps the
+/// two apart: with the number in place of the twelfth digit instead, an
+/// id whose twelfth digit is `1` gave its second veth its first's name.
 pub(crate) fn host_end(id: &str, i: usize) -> String {
     match i {
         0 => format!("cb{}", &id[..12]),
-        i => format!("cb{}{}", &id[..11], i.min(9)),
+        i => format!("cb{}-{}", &id[..10], i.min(9)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_containers_veths_never_share_a_name() {
+        // The twelfth digit is 1: the first veth's name must not be the second's.
+        let id = "b9a909f55721aaaa";
+        let names: Vec<String> = (0..3).map(|i| host_end(id, i)).collect();
+        assert_eq!(names, ["cbb9a909f55721", "cbb9a909f557-1", "cbb9a909f557-2"]);
+        assert!(names.iter().all(|name| name.len() <= 15));
+    }
 
     #[test]
     fn network_modes_as_docker_writes_them() {
