@@ -536,7 +536,10 @@ mod tests {
         // The twelfth digit is 1: the first veth's name must not be the second's.
         let id = "b9a909f55721aaaa";
         let names: Vec<String> = (0..3).map(|i| host_end(id, i)).collect();
-        assert_eq!(names, ["cbb9a909f55721", "cbb9a909f557-1", "cbb9a909f557-2"]);
+        assert_eq!(
+            names,
+            ["cbb9a909f55721", "cbb9a909f557-1", "cbb9a909f557-2"]
+        );
         assert!(names.iter().all(|name| name.len() <= 15));
     }
 
