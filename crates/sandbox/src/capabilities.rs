@@ -256,6 +256,15 @@ mod tests {
     }
 
     #[test]
+    fn the_seccomp_crates_list_names_the_same_fourteen() {
+        let mut names = cratebox_seccomp::DOCKER_DEFAULT_CAPABILITIES.to_vec();
+        names.sort_unstable();
+        let mut ours = Capabilities::docker_default().names();
+        ours.sort_unstable();
+        assert_eq!(ours, names);
+    }
+
+    #[test]
     fn names_are_taken_in_every_form_docker_takes() {
         for name in ["CAP_NET_ADMIN", "NET_ADMIN", "net_admin", " Net_Admin "] {
             assert_eq!(parse_name(name), Ok(Capability::CAP_NET_ADMIN), "{name}");

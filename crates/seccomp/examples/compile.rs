@@ -6,28 +6,10 @@
 //! cargo run -q -p cratebox-seccomp --example compile -- my-profile.json
 //! ```
 
-use cratebox_seccomp::{Profile, Target};
-
-/// docker's default capabilities, which the default profile's rules ask about.
-const DOCKER_DEFAULT: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+use cratebox_seccomp::{Profile, Target, DOCKER_DEFAULT_CAPABILITIES};
 
 fn main() {
-    let mut capabilities: Vec<String> = DOCKER_DEFAULT.map(String::from).to_vec();
+    let mut capabilities: Vec<String> = DOCKER_DEFAULT_CAPABILITIES.map(String::from).to_vec();
     let mut path = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {

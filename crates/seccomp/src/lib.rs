@@ -79,4 +79,4 @@ pub use error::{CompileError, Place, ProfileError, ProfileErrorKind};
 pub use filter::Filter;
 pub use plan::{Rule, Ruleset};
 pub use profile::{ArgCheck, Condition, Entry, Op, Profile};
-pub use target::Target;
+pub use target::{Target, DOCKER_DEFAULT_CAPABILITIES};

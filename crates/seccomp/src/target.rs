@@ -20,6 +20,25 @@
 use crate::arch::Arch;
 use crate::profile::{Condition, Entry};
 
+/// docker's default capabilities by name, as a [`Target`]'s `capabilities`
+/// takes them (the same 14 as `cratebox_sandbox::capabilities::DOCKER_DEFAULT`).
+pub const DOCKER_DEFAULT_CAPABILITIES: [&str; 14] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
 /// The container and machine a filter is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {

@@ -7,24 +7,7 @@
 use cratebox_seccomp::arch::X32_SYSCALL_BIT;
 use cratebox_seccomp::{Action, Arch, Profile, Target};
 
-/// docker's default capabilities, as `cratebox_sandbox::capabilities::DOCKER_DEFAULT`
-/// lists them.
-const DOCKER_DEFAULT_CAPS: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+use cratebox_seccomp::DOCKER_DEFAULT_CAPABILITIES as DOCKER_DEFAULT_CAPS;
 
 const CLONE_NEWUSER: u64 = 0x1000_0000;
 const CLONE_THREAD_FLAGS: u64 = 0x003d_0f00;
