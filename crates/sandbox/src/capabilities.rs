@@ -146,7 +146,7 @@ pub fn check_names(names: &[String]) -> Result<(), UnknownCapability> {
 /// in `set` from the bounding set (which takes `CAP_SETPCAP`, so it must
 /// come first), and ask to keep the permitted set across the switch to
 /// the image's user, so that [`settle`] can still set it afterwards.
-pub(crate) fn limit_bounding(set: Capabilities) -> Result<(), String> {
+pub fn limit_bounding(set: Capabilities) -> Result<(), String> {
     for cap in caps::all().into_iter().filter(|cap| !set.contains(*cap)) {
         // SAFETY: prctl(PR_CAPBSET_DROP) takes integers and touches no memory.
         let dropped =
@@ -218,6 +218,43 @@ pub(crate) fn settle(set: Capabilities) -> Result<(), String> {
             0,
         )
     };
+    Ok(())
+}
+
+/// Set the effective, permitted and inheritable sets to exactly these,
+/// in one `capset(2)`, as an OCI runtime's `process.capabilities` asks
+/// (chapter 10). The kernel refuses an effective or inheritable set that
+/// is not within the permitted one, and a permitted set larger than the
+/// process holds.
+pub fn set_exactly(
+    effective: Capabilities,
+    permitted: Capabilities,
+    inheritable: Capabilities,
+) -> Result<(), String> {
+    let mut header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let (e, p, i) = (effective.mask(), permitted.mask(), inheritable.mask());
+    let data = [
+        CapData {
+            effective: e as u32,
+            permitted: p as u32,
+            inheritable: i as u32,
+        },
+        CapData {
+            effective: (e >> 32) as u32,
+            permitted: (p >> 32) as u32,
+            inheritable: (i >> 32) as u32,
+        },
+    ];
+    // SAFETY: capset(2) reads the header and two CapData, both ours.
+    if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } != 0 {
+        return Err(format!(
+            "cannot set the capabilities (effective {effective}, permitted {permitted}): {}",
+            std::io::Error::last_os_error()
+        ));
+    }
     Ok(())
 }
 

@@ -84,7 +84,7 @@ pub(crate) fn hide_and_protect(rootfs: &Path, rules: &PathRules) -> Vec<MountOp>
 /// Hide `planned` (a path under `root`): `/dev/null` over a file, an
 /// empty read-only tmpfs over a directory. A path this kernel does not
 /// have needs no hiding.
-pub(crate) fn mask(root: &Path, planned: &Path) -> Result<(), Errno> {
+pub fn mask(root: &Path, planned: &Path) -> Result<(), Errno> {
     let Some(path) = present(root, planned) else {
         return Ok(());
     };
@@ -112,7 +112,7 @@ pub(crate) fn mask(root: &Path, planned: &Path) -> Result<(), Errno> {
 /// read-only. The remount repeats the flags the mount already has
 /// (`nosuid`, `nodev`, `noexec`): in a user namespace the kernel refuses a
 /// remount that would drop one of them.
-pub(crate) fn read_only(root: &Path, planned: &Path) -> Result<(), Errno> {
+pub fn read_only(root: &Path, planned: &Path) -> Result<(), Errno> {
     let Some(path) = present(root, planned) else {
         return Ok(());
     };
@@ -132,7 +132,7 @@ pub(crate) fn read_only(root: &Path, planned: &Path) -> Result<(), Errno> {
 /// has are read first and given again: otherwise making a `nodev` mount
 /// read-only would quietly drop `nodev`, and in a user namespace the
 /// kernel refuses to drop a flag at all.
-pub(crate) fn remount_adding(path: &Path, flags: MsFlags) -> Result<(), Errno> {
+pub fn remount_adding(path: &Path, flags: MsFlags) -> Result<(), Errno> {
     let kept = statvfs(path)?.flags();
     let mut all = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | flags;
     for (has, flag) in [
