@@ -180,6 +180,12 @@ pub fn check(spec: &Spec) -> Result<NamespacePlan, BundleError> {
                 error.to_string().replacen("linux.namespaces: ", "", 1),
             )
         })?;
+    if !plan.has(nix::sched::CloneFlags::CLONE_NEWNS) {
+        return Err(invalid(
+            "linux.namespaces",
+            "no mount namespace: the container's root and mounts would be made in the host's; add {\"type\": \"mount\"}",
+        ));
+    }
     let has_user = plan.has(nix::sched::CloneFlags::CLONE_NEWUSER);
     let maps = linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
         || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty());
@@ -390,6 +396,7 @@ mod tests {
             with(|v| {
                 v.as_object_mut().expect("an object").remove("process");
             }),
+            with(|v| v["linux"]["namespaces"] = serde_json::json!([{"type": "pid"}])),
         ];
         insta::assert_snapshot!(lines.join("\n"));
     }

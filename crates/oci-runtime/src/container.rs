@@ -157,11 +157,9 @@ fn prepare(setup: &Setup<'_>, channel: &Channel) -> Result<(Program, String), St
     let linux = spec.linux().as_ref().ok_or("linux: missing")?;
     let root = &setup.bundle.rootfs;
     let user_namespace = setup.bundle.namespaces.has(CloneFlags::CLONE_NEWUSER);
-    let own_mounts = setup
-        .bundle
-        .namespaces
-        .unshare
-        .contains(CloneFlags::CLONE_NEWNS);
+    // A new mount namespace, or one joined by path: either way the
+    // container's mounts are made in it, never in the runtime's.
+    let own_mounts = setup.bundle.namespaces.has(CloneFlags::CLONE_NEWNS);
     if own_mounts {
         // Nothing we mount may reach the host's mount namespace.
         mount(
@@ -326,10 +324,11 @@ fn wait_and_exec(setup: &Setup<'_>, (path, argv, envp): Program, state: &str) ->
             return e.to_string();
         }
     }
-    if let Err(e) = crate::process::become_process(process, setup.seccomp.as_ref()) {
+    // Before the seccomp filter, which may not allow close_range.
+    if let Err(e) = keep_only_preserved(setup.preserve_fds) {
         return e;
     }
-    if let Err(e) = keep_only_preserved(setup.preserve_fds) {
+    if let Err(e) = crate::process::become_process(process, setup.seccomp.as_ref()) {
         return e;
     }
     let _ = cratebox_sandbox::supervise::unblock_all();

@@ -133,7 +133,7 @@ pub fn create(options: &CreateOptions) -> Result<(), RuntimeError> {
     let cgroups_path = linux
         .cgroups_path()
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("/cratebox-runtime/{}", options.id)));
+        .unwrap_or_else(|| PathBuf::from(format!("/cratebox-runtime-{}", options.id)));
     let mut nodes = crate::devices::default_nodes();
     nodes.extend(linux.devices().iter().flatten().map(crate::devices::node));
     let cgroup = ContainerCgroup::create(&cgroups_path, linux.resources().as_ref(), &nodes)
