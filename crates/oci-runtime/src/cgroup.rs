@@ -10,10 +10,8 @@
 //!
 //! `linux.resources.devices` is a list of allow and deny rules: the
 //! v1 `devices` controller takes them as lines of `devices.allow` and
-//! `devices.deny`. cgroup v2 has no such files (it wants an eBPF program
-//! attached to the cgroup), so this runtime refuses device rules there
-//! unless they are podman's and runc's usual ones, which the container's
-//! own `/dev` (a tmpfs with only the listed nodes) already enforces.
+//! `devices.deny`; cgroup v2 has no such files, and takes them as an eBPF
+//! program attached to the cgroup ([`crate::device_filter`]).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -296,40 +294,28 @@ pub fn writes(
         ));
     }
     let rules = resources.devices().as_deref().unwrap_or_default();
-    if !rules.is_empty() {
-        if v2 {
-            if !only_usual_rules(rules) {
-                return Err("linux.resources.devices: on cgroup v2 device rules need an eBPF program, which this runtime does not load; only the usual deny-all-then-allow-the-standard-nodes rules are accepted there".into());
-            }
-        } else {
-            for rule in rules {
-                let file = if rule.allow() {
-                    "devices.allow"
-                } else {
-                    "devices.deny"
-                };
-                out.push(w(
-                    "devices",
-                    file,
-                    device_rule(rule),
-                    "linux.resources.devices",
-                ));
-            }
-            // The nodes the runtime itself makes in /dev must stay usable
-            // whatever the rules say (runc adds the same), and so must
-            // the pseudo-terminals.
-            let made = nodes.iter().map(|n| {
-                format!(
-                    "{} {}:{} rwm",
-                    if n.kind == 'b' { 'b' } else { 'c' },
-                    n.major,
-                    n.minor
-                )
-            });
-            let terminals = ["c 136:* rwm".to_string(), "c 5:2 rwm".to_string()];
-            for rule in made.chain(terminals) {
-                out.push(w("devices", "devices.allow", rule, "linux.devices"));
-            }
+    // v2 has no files for these: see [`crate::device_filter`].
+    if !rules.is_empty() && !v2 {
+        for rule in rules {
+            let file = if rule.allow() {
+                "devices.allow"
+            } else {
+                "devices.deny"
+            };
+            out.push(w(
+                "devices",
+                file,
+                device_rule(rule),
+                "linux.resources.devices",
+            ));
+        }
+        for rule in own_nodes(nodes) {
+            out.push(w(
+                "devices",
+                "devices.allow",
+                device_rule(&rule),
+                "linux.devices",
+            ));
         }
     }
     if let Some(unified) = resources.unified() {
@@ -369,29 +355,29 @@ pub fn device_rule(rule: &LinuxDeviceCgroup) -> String {
     )
 }
 
-/// The rules podman and runc write for every container: deny everything,
-/// then allow the standard nodes (null, zero, full, tty, random, urandom,
-/// the pty master and slaves, and the mknod of any char or block node).
-/// They grant nothing the container's own `/dev` does not already give.
-fn only_usual_rules(rules: &[LinuxDeviceCgroup]) -> bool {
-    let usual = [
-        (1, 3),
-        (1, 5),
-        (1, 7),
-        (5, 0),
-        (1, 8),
-        (1, 9),
-        (5, 1),
-        (5, 2),
-        (136, -1),
-        (10, 200),
-    ];
-    rules.iter().all(|rule| {
-        let access = rule.access().clone().unwrap_or_default();
-        !rule.allow()
-            || (rule.major().is_none() && rule.minor().is_none() && access == "m")
-            || usual.contains(&(rule.major().unwrap_or(-2), rule.minor().unwrap_or(-1)))
-    })
+/// Rules that keep the nodes the runtime itself makes in /dev usable,
+/// whatever the config's rules say (runc adds the same), and the
+/// pseudo-terminals: appended after the config's own.
+pub fn own_nodes(nodes: &[Node]) -> Vec<LinuxDeviceCgroup> {
+    let rule = |kind: &str, major: i64, minor: Option<i64>| {
+        serde_json::from_value(serde_json::json!({
+            "allow": true, "type": kind, "major": major, "minor": minor, "access": "rwm"
+        }))
+        .expect("a rule")
+    };
+    let mut rules: Vec<LinuxDeviceCgroup> = nodes
+        .iter()
+        .map(|n| {
+            rule(
+                if n.kind == 'b' { "b" } else { "c" },
+                n.major as i64,
+                Some(n.minor as i64),
+            )
+        })
+        .collect();
+    rules.push(rule("c", 136, None));
+    rules.push(rule("c", 5, Some(2)));
+    rules
 }
 
 /// The container's cgroup: a directory in each hierarchy, and those of
@@ -462,7 +448,11 @@ impl ContainerCgroup {
             Version::V1 => cgroup.make_v1(&hierarchies, path),
             Version::V2 => cgroup.make_v2(&hierarchies, path, &writes),
         }
-        .and_then(|()| cgroup.apply(&writes));
+        .and_then(|()| cgroup.apply(&writes))
+        .and_then(|()| match (version, resources) {
+            (Version::V2, Some(resources)) => cgroup.filter_devices(resources, nodes),
+            _ => Ok(()),
+        });
         if let Err(error) = result {
             cgroup.remove();
             return Err(error);
@@ -591,6 +581,19 @@ impl ContainerCgroup {
         Ok(())
     }
 
+    /// cgroup v2: the device rules, and the runtime's own nodes, as an
+    /// eBPF program on the container's cgroup.
+    fn filter_devices(&self, resources: &LinuxResources, nodes: &[Node]) -> Result<(), String> {
+        let rules = resources.devices().as_deref().unwrap_or_default();
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let mut all = rules.to_vec();
+        all.extend(own_nodes(nodes));
+        let dir = self.dirs.first().ok_or("no cgroup")?;
+        crate::device_filter::attach(dir, &all).map_err(|e| format!("linux.resources.devices: {e}"))
+    }
+
     /// Move `pid` into every directory.
     pub fn add(&self, pid: Pid) -> Result<(), String> {
         for dir in &self.dirs {
@@ -615,12 +618,18 @@ impl ContainerCgroup {
         Vec::new()
     }
 
-    /// Kill whatever is inside, then remove the directories `create` made,
-    /// children first. A parent another container still uses stays.
+    /// Kill whatever is inside, then remove the container's directories
+    /// (even if they were there before `create`: the engine may make
+    /// them) and the parents `create` made, children first. A parent
+    /// another container or the engine still uses stays.
     pub fn remove(&self) -> Option<String> {
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut failure = None;
-        for dir in self.made.iter().rev() {
+        let mut order: Vec<&PathBuf> = self.made.iter().chain(&self.dirs).collect();
+        // Deepest first; each once.
+        order.sort_by_key(|dir| std::cmp::Reverse(dir.components().count()));
+        order.dedup();
+        for dir in order {
             loop {
                 match fs::remove_dir(dir) {
                     Ok(()) => break,
@@ -693,14 +702,5 @@ mod tests {
     #[test]
     fn files_for_v2() {
         insta::assert_snapshot!(table(Version::V2));
-    }
-
-    #[test]
-    fn v2_refuses_device_rules_it_cannot_enforce() {
-        let resources: LinuxResources = serde_json::from_str(
-            r#"{"devices": [{"allow": true, "type": "b", "major": 8, "minor": 0, "access": "rw"}]}"#,
-        )
-        .expect("resources");
-        insta::assert_snapshot!(writes(&resources, Version::V2, &[]).expect_err("refused"));
     }
 }

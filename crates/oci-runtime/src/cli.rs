@@ -32,7 +32,7 @@ use crate::RuntimeError;
 #[command(name = "cratebox-runtime", version = concat!(env!("CARGO_PKG_VERSION"), "\nspec: 1.2.0"))]
 pub struct Cli {
     /// Where container records live.
-    #[arg(long, global = true, default_value = DEFAULT_ROOT)]
+    #[arg(long, global = true, env = "CRATEBOX_RUNTIME_ROOT", default_value = DEFAULT_ROOT)]
     pub root: PathBuf,
     /// Also write errors and warnings to this file.
     #[arg(long, global = true)]

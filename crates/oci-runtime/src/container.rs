@@ -69,6 +69,7 @@ pub fn stage_one(setup: &Setup<'_>, channel: Channel) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+// ANCHOR: join_and_unshare
 fn join_and_unshare(setup: &Setup<'_>, channel: &Channel) -> Result<(), String> {
     channel.expect("go")?;
     let plan = &setup.bundle.namespaces;
@@ -110,6 +111,7 @@ fn join_and_unshare(setup: &Setup<'_>, channel: &Channel) -> Result<(), String> 
             .map_err(|e| e.to_string()),
     }
 }
+// ANCHOR_END: join_and_unshare
 
 fn kind(flag: CloneFlags) -> &'static str {
     [

@@ -134,8 +134,9 @@ pub fn create(options: &CreateOptions) -> Result<(), RuntimeError> {
         .cgroups_path()
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("/cratebox-runtime-{}", options.id)));
-    let mut nodes = crate::devices::default_nodes();
-    nodes.extend(linux.devices().iter().flatten().map(crate::devices::node));
+    // The default nodes stay usable whatever the device rules say; those
+    // of linux.devices need rules of the config's own, as in runc.
+    let nodes = crate::devices::default_nodes();
     let cgroup = ContainerCgroup::create(&cgroups_path, linux.resources().as_ref(), &nodes)
         .map_err(|e| {
             RuntimeError::Cgroup(if e.starts_with("linux.") {
@@ -206,6 +207,7 @@ pub fn create(options: &CreateOptions) -> Result<(), RuntimeError> {
 }
 // ANCHOR_END: create
 
+// ANCHOR: talk
 /// The runtime's half of the conversation in [`crate::sync`]; the
 /// container's process's pid when it reports `created`.
 fn talk(
@@ -292,6 +294,7 @@ fn talk(
         }
     }
 }
+// ANCHOR_END: talk
 
 /// The spec's state as JSON, for hooks.
 pub fn oci_state(options: &CreateOptions, bundle: &Bundle, pid: Pid, status: Status) -> String {

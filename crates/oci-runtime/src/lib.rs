@@ -16,6 +16,7 @@
 //! | [`namespaces`] | `linux.namespaces` → what to unshare and what to join, in order |
 //! | [`mount_options`] | a mount's `options` → mount(2) flags, propagation and data |
 //! | [`cgroup`] | `linux.cgroupsPath` and `linux.resources` → cgroup directories and files, v1 or v2 |
+//! | [`device_filter`] | device rules on cgroup v2: an eBPF program attached to the cgroup |
 //! | [`hooks`] | the six kinds of hook, with the container's state on their stdin |
 //! | [`create`] | `create`: the runtime's side of starting a container |
 //! | [`container`] | the container's side: namespaces, mounts, devices, pivot_root |
@@ -34,6 +35,7 @@ pub mod cgroup;
 pub mod cli;
 pub mod container;
 pub mod create;
+pub mod device_filter;
 pub mod devices;
 pub mod error;
 pub mod exec;

@@ -6,7 +6,10 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use std::os::fd::AsFd;
+
 use nix::fcntl::{open, OFlag};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill as send_signal, Signal};
 use nix::sys::stat::Mode;
 use nix::unistd::{write, Pid};
@@ -56,9 +59,20 @@ pub fn start(root: &Path, id: &str) -> Result<(), RuntimeError> {
     // SAFETY: `open` just returned this descriptor, owned by nothing else.
     let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     write(&fd, b"0").map_err(|e| RuntimeError::sys("write exec.fifo", e))?;
-    drop(fd);
     // Without the fifo the container counts as running.
     fs::remove_file(&fifo).map_err(|e| RuntimeError::io(&fifo, e))?;
+    // The process reads the byte, runs the startContainer hooks and
+    // execs the program; its end of the fifo closes on exec. A fifo's
+    // writer learns that its last reader is gone from poll (POLLERR):
+    // then, and only then, the program runs and poststart may follow.
+    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::empty())];
+    loop {
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            _ => break,
+        }
+    }
+    drop(fd);
     if let Some(hooks) = &record.hooks {
         let state = state_json(&record, Status::Running);
         if let Err(e) = crate::hooks::run(
@@ -124,6 +138,9 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<(), RuntimeError> {
             let dir = Record::dir(root, id);
             return fs::remove_dir_all(&dir).map_err(|e| RuntimeError::io(dir, e));
         }
+        // Nothing to delete is what --force wants (as in runc): an engine
+        // cleaning up after a container may come second.
+        Err(RuntimeError::NoSuchContainer(_)) if force => return Ok(()),
         Err(error) => return Err(error),
     };
     let status = record.status(root);
