@@ -88,7 +88,9 @@ pub fn program(rules: &[LinuxDeviceCgroup]) -> Vec<Insn> {
         // remaining checks and the two instructions of its verdict.
         let count = checks.len();
         for (index, mut check) in checks.into_iter().enumerate() {
-            check.off = (count - index - 1 + 2) as i16;
+            if check.code == JNE_K {
+                check.off = (count - index - 1 + 2) as i16;
+            }
             code.push(check);
         }
         code.push(insn(MOV64_K, 0, 0, 0, i32::from(rule.allow())));
@@ -170,11 +172,19 @@ pub fn attach(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<(), String> {
     attr[28..32].copy_from_slice(&(log.len() as u32).to_ne_bytes());
     attr[32..40].copy_from_slice(&(log.as_mut_ptr() as u64).to_ne_bytes());
     let program = bpf(BPF_PROG_LOAD, &mut attr).map_err(|e| {
+        // The verifier's log ends with its reason, before the statistics.
         let log = String::from_utf8_lossy(&log);
-        format!(
-            "loading the device program: {e}: {}",
-            log.trim_end_matches('\0').trim()
-        )
+        let lines: Vec<&str> = log
+            .trim_end_matches('\0')
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        let reason = lines
+            .iter()
+            .rev()
+            .find(|l| !l.starts_with("processed "))
+            .unwrap_or(&"");
+        format!("loading the device program: {e}: the verifier says: {reason}")
     })?;
     // SAFETY: bpf(2) just returned this descriptor, owned by nothing else.
     let program = unsafe { OwnedFd::from_raw_fd(program) };
@@ -203,7 +213,15 @@ mod tests {
                 {"allow": true, "type": "b", "access": "m"}]"#,
         )
         .expect("rules");
-        insta::assert_snapshot!(disassemble(&program(&rules)));
+        let code = program(&rules);
+        insta::assert_snapshot!(disassemble(&code));
+        // The verifier refuses an offset on anything but a jump or a load.
+        for (pc, i) in code.iter().enumerate() {
+            assert!(
+                i.off == 0 || i.code == JNE_K || i.code == LDX_W,
+                "{pc}: {i:?}"
+            );
+        }
     }
 
     #[test]
