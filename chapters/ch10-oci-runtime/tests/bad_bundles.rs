@@ -10,7 +10,15 @@ use serde_json::json;
 /// `create` of `bundle` as `id` fails with one line containing `expected`,
 /// and leaves no trace of `id`.
 fn refused(env: &cratebox_testkit::TestEnv, bundle: &std::path::Path, id: &str, expected: &str) {
-    let out = runtime(env, &["create", "--bundle", bundle.to_str().unwrap(), id]);
+    let out = runtime(
+        env,
+        &[
+            "create",
+            "--bundle",
+            bundle.to_str().expect("a UTF-8 path"),
+            id,
+        ],
+    );
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(out.stderr.lines().count(), 1, "one line: {out:?}");
     assert!(out.stderr.contains(expected), "{expected:?} in {out:?}");

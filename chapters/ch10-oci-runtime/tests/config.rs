@@ -18,10 +18,10 @@ fn hooks_run_in_order_each_with_the_state_at_its_time() {
         json!({"path": "/bin/sh", "args": ["sh", "-c",
             format!("read -r s; echo {kind} $(echo \"$s\" | grep -o '\"status\":\"[a-z]*\"') >> {log}")]})
     };
-    let host_log = log.to_str().unwrap().to_string();
+    let host_log = log.to_str().expect("a UTF-8 path").to_string();
     let bundle = bundle(&env, "hooks", &["true"], |c| {
         // startContainer runs after pivot_root: its log is bound in.
-        c["mounts"].as_array_mut().unwrap().push(json!({
+        c["mounts"].as_array_mut().expect("an array").push(json!({
             "destination": "/hooks", "type": "bind", "source": env.state_root(), "options": ["rbind"]}));
         c["hooks"] = json!({
             "prestart": [hook("prestart", &host_log)],
@@ -55,7 +55,12 @@ fn namespaces_given_by_path_are_joined() {
     });
     ok(
         &env,
-        &["create", "--bundle", first.to_str().unwrap(), "first"],
+        &[
+            "create",
+            "--bundle",
+            first.to_str().expect("a UTF-8 path"),
+            "first",
+        ],
     );
     let pid = state(&env, "first")["pid"].as_i64().expect("a pid");
     let second = bundle(
@@ -67,14 +72,14 @@ fn namespaces_given_by_path_are_joined() {
             "readlink /proc/self/ns/net; readlink /proc/self/ns/uts; hostname",
         ],
         |c| {
-            for ns in c["linux"]["namespaces"].as_array_mut().unwrap() {
+            for ns in c["linux"]["namespaces"].as_array_mut().expect("an array") {
                 match ns["type"].as_str() {
                     Some("network") => ns["path"] = json!(format!("/proc/{pid}/ns/net")),
                     Some("uts") => ns["path"] = json!(format!("/proc/{pid}/ns/uts")),
                     _ => {}
                 }
             }
-            c.as_object_mut().unwrap().remove("hostname");
+            c.as_object_mut().expect("an object").remove("hostname");
         },
     );
     let out = run_to_end(&env, &second, "second");
@@ -102,7 +107,12 @@ fn resources_are_written_to_the_containers_cgroup() {
     });
     ok(
         &env,
-        &["create", "--bundle", bundle.to_str().unwrap(), "limits"],
+        &[
+            "create",
+            "--bundle",
+            bundle.to_str().expect("a UTF-8 path"),
+            "limits",
+        ],
     );
     let pid = state(&env, "limits")["pid"].to_string();
     let (pids_max, memory_max) = match cratebox_testkit::expected_cgroup_version("pids") {
@@ -146,7 +156,10 @@ fn device_rules_are_enforced_on_either_cgroup_version() {
         ("allowed", json!([deny_all, may_mknod]), "made\n"),
     ] {
         let bundle = bundle(&env, id, &["sh", "-c", mknod], |c| {
-            c["mounts"].as_array_mut().unwrap().push(tmp.clone());
+            c["mounts"]
+                .as_array_mut()
+                .expect("an array")
+                .push(tmp.clone());
             c["linux"]["resources"] = json!({"devices": rules});
         });
         let out = run_to_end(&env, &bundle, id);
@@ -178,7 +191,7 @@ fn the_process_gets_exactly_its_privileges_and_limits() {
             "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]});
         c["mounts"]
             .as_array_mut()
-            .unwrap()
+            .expect("an array")
             .push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
     });
     let out = run_to_end(&env, &bundle, "privileges");
@@ -208,7 +221,7 @@ fn a_user_namespace_maps_root_to_an_unprivileged_range() {
         |c| {
             c["linux"]["namespaces"]
                 .as_array_mut()
-                .unwrap()
+                .expect("an array")
                 .push(json!({"type": "user"}));
             c["linux"]["uidMappings"] =
                 json!([{"containerID": 0, "hostID": 200000, "size": 65536}]);
@@ -272,9 +285,9 @@ fn a_terminal_is_sent_over_the_console_socket() {
         &[
             "create",
             "--bundle",
-            bundle.to_str().unwrap(),
+            bundle.to_str().expect("a UTF-8 path"),
             "--console-socket",
-            socket.to_str().unwrap(),
+            socket.to_str().expect("a UTF-8 path"),
             "tty",
         ],
     );

@@ -108,7 +108,12 @@ fn import_demo(env: &TestEnv) {
     engine_ok(
         env,
         "podman",
-        &["import", "-q", tar.to_str().unwrap(), "localhost/demo"],
+        &[
+            "import",
+            "-q",
+            tar.to_str().expect("a UTF-8 path"),
+            "localhost/demo",
+        ],
     );
 }
 
@@ -211,7 +216,7 @@ fn buildah_builds_a_dockerfile_with_it() {
             "bud",
             "-q",
             "--runtime",
-            wrapper(&env).to_str().unwrap(),
+            wrapper(&env).to_str().expect("a UTF-8 path"),
             "--cgroup-parent",
             "/cratebox-test-buildah",
             "--ulimit",
@@ -220,7 +225,7 @@ fn buildah_builds_a_dockerfile_with_it() {
             "nproc=1024:1024",
             "-t",
             "built",
-            context.to_str().unwrap(),
+            context.to_str().expect("a UTF-8 path"),
         ],
     );
     let out = engine_ok(

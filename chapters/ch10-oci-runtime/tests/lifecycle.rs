@@ -16,9 +16,9 @@ fn create_start_kill_delete_walk_the_states() {
         &[
             "create",
             "--bundle",
-            bundle.to_str().unwrap(),
+            bundle.to_str().expect("a UTF-8 path"),
             "--pid-file",
-            pid_file.to_str().unwrap(),
+            pid_file.to_str().expect("a UTF-8 path"),
             "walk",
         ],
     );
@@ -26,14 +26,19 @@ fn create_start_kill_delete_walk_the_states() {
     assert_eq!(created["status"], "created", "{created}");
     let pid = std::fs::read_to_string(&pid_file).expect("the pid file");
     assert_eq!(created["pid"].to_string(), pid, "state and pid file agree");
-    assert_eq!(created["bundle"], bundle.to_str().unwrap());
+    assert_eq!(created["bundle"], bundle.to_str().expect("a UTF-8 path"));
     // Its process waits for start, in its own PID namespace.
     let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid")).expect("its pid namespace");
     assert_ne!(ns, std::fs::read_link("/proc/self/ns/pid").expect("ours"));
 
     let again = runtime(
         &env,
-        &["create", "--bundle", bundle.to_str().unwrap(), "walk"],
+        &[
+            "create",
+            "--bundle",
+            bundle.to_str().expect("a UTF-8 path"),
+            "walk",
+        ],
     );
     assert_eq!((again.code, again.stderr.trim()), (1, "cratebox-runtime: container \"walk\" already exists: delete it first, or pick another id"));
     let early = runtime(&env, &["delete", "walk"]);
@@ -76,7 +81,12 @@ fn a_created_container_dies_of_term_and_delete_force_ends_a_running_one() {
     let bundle = bundle(&env, "term", &["sleep", "1000"], |_| {});
     ok(
         &env,
-        &["create", "--bundle", bundle.to_str().unwrap(), "term"],
+        &[
+            "create",
+            "--bundle",
+            bundle.to_str().expect("a UTF-8 path"),
+            "term",
+        ],
     );
     // PID 1 of a namespace ignores signals it has no handler for; until
     // start, the runtime's own code is PID 1 and has one.
@@ -86,7 +96,12 @@ fn a_created_container_dies_of_term_and_delete_force_ends_a_running_one() {
 
     ok(
         &env,
-        &["create", "--bundle", bundle.to_str().unwrap(), "force"],
+        &[
+            "create",
+            "--bundle",
+            bundle.to_str().expect("a UTF-8 path"),
+            "force",
+        ],
     );
     ok(&env, &["start", "force"]);
     ok(&env, &["delete", "--force", "force"]);
@@ -125,7 +140,12 @@ fn exec_joins_the_running_container() {
     });
     ok(
         &env,
-        &["create", "--bundle", bundle.to_str().unwrap(), "host"],
+        &[
+            "create",
+            "--bundle",
+            bundle.to_str().expect("a UTF-8 path"),
+            "host",
+        ],
     );
     ok(&env, &["start", "host"]);
     let out = runtime(
@@ -157,9 +177,9 @@ fn exec_joins_the_running_container() {
             "exec",
             "--detach",
             "--process",
-            process.to_str().unwrap(),
+            process.to_str().expect("a UTF-8 path"),
             "--pid-file",
-            pid_file.to_str().unwrap(),
+            pid_file.to_str().expect("a UTF-8 path"),
             "host",
         ],
     );

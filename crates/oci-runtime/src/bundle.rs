@@ -292,7 +292,7 @@ pub fn check(spec: &Spec) -> Result<NamespacePlan, BundleError> {
 
 /// The parts of `process` that this runtime does not implement.
 pub fn check_process(process: &Process) -> Result<(), BundleError> {
-    if process.args().as_ref().map_or(true, |a| a.is_empty()) {
+    if process.args().as_ref().is_none_or(|a| a.is_empty()) {
         return Err(invalid(
             "process.args",
             "missing or empty: name the program to run",

@@ -114,7 +114,7 @@ pub fn parse(options: &[String]) -> Result<MountOptions, String> {
 /// that is not a propagation.
 pub fn propagation(name: &str) -> Option<MsFlags> {
     let (recursive, kind) = match name.strip_prefix('r') {
-        Some(rest) if rest != "" && name != "ro" && name != "rw" => (true, rest),
+        Some(rest) if !rest.is_empty() && name != "ro" && name != "rw" => (true, rest),
         _ => (false, name),
     };
     let flag = match kind {

@@ -66,12 +66,7 @@ pub fn start(root: &Path, id: &str) -> Result<(), RuntimeError> {
     // writer learns that its last reader is gone from poll (POLLERR):
     // then, and only then, the program runs and poststart may follow.
     let mut fds = [PollFd::new(fd.as_fd(), PollFlags::empty())];
-    loop {
-        match poll(&mut fds, PollTimeout::NONE) {
-            Err(nix::errno::Errno::EINTR) => continue,
-            _ => break,
-        }
-    }
+    while let Err(nix::errno::Errno::EINTR) = poll(&mut fds, PollTimeout::NONE) {}
     drop(fd);
     if let Some(hooks) = &record.hooks {
         let state = state_json(&record, Status::Running);
