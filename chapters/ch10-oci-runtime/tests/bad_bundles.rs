@@ -161,3 +161,55 @@ fn merge(config: &mut serde_json::Value, change: &serde_json::Value) {
         (config, change) => *config = change.clone(),
     }
 }
+
+#[test]
+fn errors_go_to_the_engines_log_as_json_too() {
+    let Some((_turn, env)) = setup() else { return };
+    let bundle = bundle(&env, "logged", &["true"], |c| {
+        c["root"]["path"] = json!("rootfs")
+    });
+    let log = env.state_root().join("runtime.log");
+    let log_arg = log.to_str().expect("a UTF-8 path");
+    let bundle_arg = bundle.to_str().expect("a UTF-8 path");
+    let out = runtime(
+        &env,
+        &[
+            "--log",
+            log_arg,
+            "--log-format",
+            "json",
+            "create",
+            "--bundle",
+            bundle_arg,
+            "logged",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let text = std::fs::read_to_string(&log).expect("the log");
+    let line: serde_json::Value = serde_json::from_str(text.trim()).expect("one JSON line");
+    assert_eq!(line["level"], "error");
+    assert_eq!(
+        format!("cratebox-runtime: {}\n", line["msg"].as_str().expect("msg")),
+        out.stderr
+    );
+    assert!(
+        line["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{line}"
+    );
+    let systemd = runtime(
+        &env,
+        &[
+            "--systemd-cgroup",
+            "create",
+            "--bundle",
+            bundle_arg,
+            "logged",
+        ],
+    );
+    assert_eq!(systemd.code, 1);
+    assert!(
+        systemd.stderr.contains("--systemd-cgroup is not supported"),
+        "{systemd:?}"
+    );
+    env.finish();
+}

@@ -134,9 +134,10 @@ pub fn create(options: &CreateOptions) -> Result<(), RuntimeError> {
         .cgroups_path()
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("/cratebox-runtime-{}", options.id)));
-    // The default nodes stay usable whatever the device rules say; those
-    // of linux.devices need rules of the config's own, as in runc.
-    let nodes = crate::devices::default_nodes();
+    // The nodes the runtime makes stay usable whatever the device rules
+    // say (runc adds the same rules): the default ones and linux.devices.
+    let mut nodes = crate::devices::default_nodes();
+    nodes.extend(linux.devices().iter().flatten().map(crate::devices::node));
     let cgroup = ContainerCgroup::create(&cgroups_path, linux.resources().as_ref(), &nodes)
         .map_err(|e| {
             RuntimeError::Cgroup(if e.starts_with("linux.") {
@@ -230,9 +231,22 @@ fn talk(
         .send("go")
         .map_err(|e| RuntimeError::sys("send", e))?;
     let mut pid = None;
+    // Stage one sends the pid, the container's process "hooks": two
+    // processes, so the second may overtake the first. Then it waits.
+    let mut hooks_waiting = false;
     loop {
-        let Some(message) = channel.recv() else {
-            return Err(failed("the container's process ended during create".into()));
+        let message = match channel.recv() {
+            Some(message) if message == "hooks" && pid.is_none() => {
+                hooks_waiting = true;
+                continue;
+            }
+            Some(message) if message.starts_with("pid ") && hooks_waiting => {
+                // Handle the pid, then the hooks it held up.
+                handle_pid(&message, &mut pid, undo)?;
+                "hooks".to_string()
+            }
+            Some(message) => message,
+            None => return Err(failed("the container's process ended during create".into())),
         };
         let (word, rest) = message.split_once(' ').unwrap_or((&message, ""));
         match word {
@@ -256,13 +270,7 @@ fn talk(
                     .send("mapped")
                     .map_err(|e| RuntimeError::sys("send", e))?;
             }
-            "pid" => {
-                let number: i32 = rest
-                    .parse()
-                    .map_err(|_| failed(format!("a bad pid message {message:?}")))?;
-                pid = Some(Pid::from_raw(number));
-                undo.pid = pid;
-            }
+            "pid" => handle_pid(&message, &mut pid, undo)?,
             "hooks" => {
                 let pid = pid.ok_or_else(|| failed("hooks before the pid".into()))?;
                 let state = oci_state(options, bundle, pid, Status::Creating);
@@ -295,6 +303,17 @@ fn talk(
     }
 }
 // ANCHOR_END: talk
+
+/// "pid N": the container's process, as the host numbers it.
+fn handle_pid(message: &str, pid: &mut Option<Pid>, undo: &mut Undo) -> Result<(), RuntimeError> {
+    let number: i32 = message
+        .strip_prefix("pid ")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| RuntimeError::Container(format!("a bad pid message {message:?}")))?;
+    *pid = Some(Pid::from_raw(number));
+    undo.pid = *pid;
+    Ok(())
+}
 
 /// The spec's state as JSON, for hooks.
 pub fn oci_state(options: &CreateOptions, bundle: &Bundle, pid: Pid, status: Status) -> String {

@@ -11,6 +11,7 @@
 //! (writes uid_map, gid_map)
 //! "mapped"                    ──►
 //!                             ◄──  "pid 4242"    (the container's process, as the host numbers it)
+//!                                  (from stage one: the next message may overtake it)
 //!                             ◄──  "hooks"       (mounts made: run prestart and createRuntime)
 //! "hooked"                    ──►
 //!                             ◄──  "created"     (waiting on exec.fifo for `start`)
