@@ -196,7 +196,6 @@ pub fn create(options: &CreateOptions) -> Result<(), RuntimeError> {
         created: humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string(),
         cgroup,
         hooks: bundle.spec.hooks().clone(),
-        own_namespaces: bundle.namespaces.unshare.bits(),
         own_pid_namespace: bundle.namespaces.has(CloneFlags::CLONE_NEWPID),
     };
     record.save(&options.root)?;

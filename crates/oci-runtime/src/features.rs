@@ -83,3 +83,23 @@ pub fn example_config() -> String {
     });
     serde_json::to_string_pretty(&document).expect("a document serializes")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_features_document_reads_as_the_spec_defines_it() {
+        let features: oci_spec::runtime::Features =
+            serde_json::from_str(&features()).expect("the spec's features type");
+        assert_eq!(features.oci_version_max(), crate::OCI_VERSION);
+        let hooks = features.hooks().clone().expect("hooks");
+        assert_eq!(hooks.len(), 6);
+    }
+
+    #[test]
+    fn the_example_config_is_accepted_by_the_checks() {
+        let spec = crate::bundle::parse(&example_config()).expect("it parses");
+        crate::bundle::check(&spec).expect("it passes the checks");
+    }
+}

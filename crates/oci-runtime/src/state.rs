@@ -51,9 +51,6 @@ pub struct Record {
     /// Its hooks, as they were at `create` (a later change to the
     /// bundle's config must not change them).
     pub hooks: Option<Hooks>,
-    /// Its namespaces' clone flags that are its own, so that `exec`
-    /// knows which to join.
-    pub own_namespaces: i32,
     /// Whether it has its own PID namespace (then killing its first
     /// process ends all of it).
     pub own_pid_namespace: bool,
