@@ -289,6 +289,7 @@ fn prepare(setup: &Setup<'_>, channel: &Channel) -> Result<(Program, String), St
     }
     chdir(cwd).map_err(|e| format!("process.cwd {}: {e}", cwd.display()))?;
     let program = crate::process::command_line(process)?;
+    crate::process::set_rlimits(process)?;
     // Until `start`, a signal ends the process as it would a program
     // without handlers (PID 1 of a namespace ignores what it has no
     // handler for, so `kill` of a created container would do nothing).

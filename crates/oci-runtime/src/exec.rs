@@ -300,6 +300,7 @@ fn run(
         drop(console);
         let (path, argv, envp) = crate::process::command_line(process)?;
         crate::container::keep_only_preserved(preserve_fds)?;
+        crate::process::set_rlimits(process)?;
         crate::process::become_process(process, seccomp)?;
         let _ = cratebox_sandbox::supervise::unblock_all();
         execve(&path, &argv, &envp).map_err(|e| format!("process.args[0] {path:?}: execve: {e}"))

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! rlimits                 raising a hard limit needs CAP_SYS_RESOURCE
+//!                         (set before `created`: see set_rlimits)
 //! (seccomp, if no_new_privs is off: loading it then needs CAP_SYS_ADMIN)
 //! bounding set            dropping from it needs CAP_SETPCAP
 //! keep caps; groups, gid, uid
@@ -58,9 +59,11 @@ fn prctl(option: libc::c_int, arg: libc::c_ulong, what: &str) -> Result<(), Stri
     Ok(())
 }
 
-// ANCHOR: become
-/// Apply `process`'s limits, identity and privileges to this process.
-pub fn become_process(process: &Process, seccomp: Option<&Filter>) -> Result<(), String> {
+/// Apply `process.rlimits`. Raising a hard limit takes CAP_SYS_RESOURCE,
+/// so this comes first; the container's process does it before it reports
+/// `created`, so that a limit the host refuses fails `create`, where the
+/// engine looks for errors.
+pub fn set_rlimits(process: &Process) -> Result<(), String> {
     for limit in process.rlimits().as_deref().unwrap_or_default() {
         let value = libc::rlimit {
             rlim_cur: limit.soft(),
@@ -77,6 +80,13 @@ pub fn become_process(process: &Process, seccomp: Option<&Filter>) -> Result<(),
             ));
         }
     }
+    Ok(())
+}
+
+// ANCHOR: become
+/// Apply `process`'s identity and privileges to this process (its
+/// rlimits are set already: [`set_rlimits`]).
+pub fn become_process(process: &Process, seccomp: Option<&Filter>) -> Result<(), String> {
     let no_new_privileges = process.no_new_privileges().unwrap_or(false);
     let load = |filter: &Filter| {
         filter
