@@ -82,6 +82,16 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// The config's annotations, sorted.
+    pub fn annotations(&self) -> std::collections::BTreeMap<String, String> {
+        self.spec
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    }
+
     /// The process to run (checked to be there by [`load`]).
     pub fn process(&self) -> &Process {
         self.spec

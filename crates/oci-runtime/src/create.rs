@@ -186,13 +186,7 @@ pub fn create(options: &CreateOptions) -> Result<(), RuntimeError> {
         pid: pid.as_raw(),
         start_time,
         bundle: bundle.dir.clone(),
-        annotations: bundle
-            .spec
-            .annotations()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
+        annotations: bundle.annotations(),
         created: humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string(),
         cgroup,
         hooks: bundle.spec.hooks().clone(),
@@ -322,13 +316,7 @@ pub fn oci_state(options: &CreateOptions, bundle: &Bundle, pid: Pid, status: Sta
         status,
         pid: pid.as_raw(),
         bundle: bundle.dir.clone(),
-        annotations: bundle
-            .spec
-            .annotations()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
+        annotations: bundle.annotations(),
         created: None,
     };
     serde_json::to_string(&state).expect("a state serializes")

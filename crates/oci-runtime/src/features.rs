@@ -5,10 +5,7 @@ use serde_json::json;
 
 /// The document.
 pub fn features() -> String {
-    let capabilities: Vec<String> = cratebox_sandbox::capabilities::Capabilities::all()
-        .iter()
-        .map(|cap| cap.to_string())
-        .collect();
+    let capabilities = cratebox_sandbox::capabilities::Capabilities::all().names();
     let document = json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": crate::OCI_VERSION,
@@ -45,10 +42,7 @@ pub fn features() -> String {
 /// `spec`: a config.json to start from, for a `rootfs` beside it: a shell
 /// in new namespaces, docker's capabilities, the usual mounts.
 pub fn example_config() -> String {
-    let capabilities: Vec<String> = cratebox_sandbox::capabilities::Capabilities::docker_default()
-        .iter()
-        .map(|cap| cap.to_string())
-        .collect();
+    let capabilities = cratebox_sandbox::capabilities::Capabilities::docker_default().names();
     let document = json!({
         "ociVersion": crate::OCI_VERSION,
         "process": {

@@ -32,9 +32,19 @@ fn state_json(record: &Record, status: Status) -> String {
     serde_json::to_string(&record.oci_state(status)).expect("a state serializes")
 }
 
-/// Warn without failing (poststart and poststop hooks).
-fn warn(message: &str) {
-    crate::cli::log_warning(message);
+/// Run the poststart or poststop hooks, whose failure the spec makes a
+/// warning: the container has started, or is gone, either way.
+fn late_hooks(record: &Record, kind: &'static str, status: Status) {
+    let Some(hooks) = &record.hooks else { return };
+    let list = if kind == "poststart" {
+        hooks.poststart()
+    } else {
+        hooks.poststop()
+    };
+    let state = state_json(record, status);
+    if let Err(e) = crate::hooks::run(kind, list.as_deref().unwrap_or_default(), &state) {
+        crate::cli::log_warning(&e.to_string());
+    }
 }
 
 // ANCHOR: start
@@ -68,16 +78,7 @@ pub fn start(root: &Path, id: &str) -> Result<(), RuntimeError> {
     let mut fds = [PollFd::new(fd.as_fd(), PollFlags::empty())];
     while let Err(nix::errno::Errno::EINTR) = poll(&mut fds, PollTimeout::NONE) {}
     drop(fd);
-    if let Some(hooks) = &record.hooks {
-        let state = state_json(&record, Status::Running);
-        if let Err(e) = crate::hooks::run(
-            "poststart",
-            hooks.poststart().as_deref().unwrap_or_default(),
-            &state,
-        ) {
-            warn(&e.to_string());
-        }
-    }
+    late_hooks(&record, "poststart", Status::Running);
     Ok(())
 }
 // ANCHOR_END: start
@@ -160,16 +161,7 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<(), RuntimeError> {
     }
     let dir = Record::dir(root, id);
     fs::remove_dir_all(&dir).map_err(|e| RuntimeError::io(&dir, e))?;
-    if let Some(hooks) = &record.hooks {
-        let state = state_json(&record, Status::Stopped);
-        if let Err(e) = crate::hooks::run(
-            "poststop",
-            hooks.poststop().as_deref().unwrap_or_default(),
-            &state,
-        ) {
-            warn(&e.to_string());
-        }
-    }
+    late_hooks(&record, "poststop", Status::Stopped);
     Ok(())
 }
 // ANCHOR_END: delete
