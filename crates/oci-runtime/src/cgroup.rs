@@ -454,7 +454,12 @@ impl ContainerCgroup {
             _ => Ok(()),
         });
         if let Err(error) = result {
-            cgroup.remove();
+            // Nothing of ours is inside yet: remove only what was made
+            // here, and never kill what another may have put in a
+            // directory that was already there.
+            for dir in cgroup.made.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
             return Err(error);
         }
         Ok(cgroup)
