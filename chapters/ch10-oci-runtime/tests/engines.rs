@@ -102,6 +102,17 @@ fn remove_podmans_cgroups() {
     }
 }
 
+/// The host's network interfaces.
+fn interfaces() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .expect("/sys/class/net")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// The demo image, imported into the engines' storage as localhost/demo.
 fn import_demo(env: &TestEnv) {
     let tar = env.rootfs_tar();
@@ -137,6 +148,7 @@ fn podman_runs_execs_stops_and_removes_containers_with_it() {
     if engine(&env, "podman").is_none() {
         return;
     }
+    let links = interfaces();
     import_demo(&env);
     let hi = engine_ok(&env, "podman", &[&RUN[..], &["echo", "hi"]].concat());
     assert_eq!(hi, "hi\n");
@@ -186,6 +198,7 @@ fn podman_runs_execs_stops_and_removes_containers_with_it() {
     assert!(!ok(&env, &["list"]).contains(id.trim()));
     engine_ok(&env, "podman", &["rmi", "-a", "-f"]);
     remove_podmans_cgroups();
+    assert_eq!(interfaces(), links, "the engines left a network interface");
     env.finish();
 }
 
@@ -195,6 +208,7 @@ fn buildah_builds_a_dockerfile_with_it() {
     if engine(&env, "podman").is_none() || engine(&env, "buildah").is_none() {
         return;
     }
+    let links = interfaces();
     import_demo(&env);
     let context = env.state_root().join("context");
     std::fs::create_dir_all(&context).expect("a context");
@@ -215,6 +229,10 @@ fn buildah_builds_a_dockerfile_with_it() {
         &[
             "bud",
             "-q",
+            // Without it, buildah gives RUN a bridge of its own (CNI's
+            // cni-podman0, with firewall rules) and leaves it on the host.
+            "--network",
+            "none",
             "--runtime",
             wrapper(&env).to_str().expect("a UTF-8 path"),
             "--cgroup-parent",
@@ -236,5 +254,6 @@ fn buildah_builds_a_dockerfile_with_it() {
     assert_eq!(out, "test app in /app: built\n");
     engine_ok(&env, "podman", &["rmi", "-a", "-f"]);
     remove_podmans_cgroups();
+    assert_eq!(interfaces(), links, "the engines left a network interface");
     env.finish();
 }
