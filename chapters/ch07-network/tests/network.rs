@@ -259,14 +259,22 @@ fn user_networks_names_isolation_none_host_container_and_nat() {
     env.finish();
 }
 
-/// The IPv4 connections the kernel tracks in `netns` (IPv6's neighbour
-/// discovery, which a new link does by itself, is not ours to count).
+/// The IPv4 TCP and UDP connections the kernel tracks in `netns` (IPv6's
+/// neighbour discovery and the bridge's IGMP reports, which a new link
+/// makes by itself, are not ours to count).
 fn tracked_ipv4(netns: &std::fs::File) -> Vec<String> {
     common::inside(netns, || {
-        let table = std::fs::read_to_string("/proc/net/nf_conntrack").unwrap_or_default();
+        // thread-self: /proc/net is the process's (its first thread's)
+        // namespace, the host's, not this thread's.
+        let table =
+            std::fs::read_to_string("/proc/thread-self/net/nf_conntrack").unwrap_or_default();
         table
             .lines()
-            .filter(|l| l.starts_with("ipv4"))
+            .filter(|l| {
+                let fields: Vec<&str> = l.split_whitespace().collect();
+                fields.first() == Some(&"ipv4")
+                    && matches!(fields.get(2), Some(&"tcp") | Some(&"udp"))
+            })
             .map(str::to_string)
             .collect()
     })
