@@ -213,3 +213,35 @@ fn errors_go_to_the_engines_log_as_json_too() {
     );
     env.finish();
 }
+
+#[test]
+fn a_config_without_a_process_is_created_but_not_started() {
+    let Some((_turn, env)) = setup() else { return };
+    let bundle = bundle(&env, "noprocess", &["true"], |c| {
+        c.as_object_mut().expect("an object").remove("process");
+    });
+    // The spec: `process` is optional for create, required for start.
+    ok(
+        &env,
+        &[
+            "create",
+            "--bundle",
+            bundle.to_str().expect("a UTF-8 path"),
+            "noprocess",
+        ],
+    );
+    assert_eq!(state(&env, "noprocess")["status"], "created");
+    let start = runtime(&env, &["start", "noprocess"]);
+    assert_eq!(start.code, 1, "{start:?}");
+    assert!(
+        start.stderr.contains("config.json: process: missing"),
+        "{start:?}"
+    );
+    assert_eq!(
+        state(&env, "noprocess")["status"],
+        "created",
+        "start changed nothing"
+    );
+    ok(&env, &["delete", "--force", "noprocess"]);
+    env.finish();
+}

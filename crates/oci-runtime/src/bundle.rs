@@ -79,6 +79,10 @@ pub struct Bundle {
     pub rootfs: PathBuf,
     /// `linux.namespaces`, sorted into new and joined.
     pub namespaces: NamespacePlan,
+    /// Whether the config names a process. The spec lets `create` go
+    /// without one (`start` must then fail): [`Bundle::process`] is a
+    /// stand-in that runs nothing.
+    pub has_process: bool,
 }
 
 impl Bundle {
@@ -92,12 +96,12 @@ impl Bundle {
             .collect()
     }
 
-    /// The process to run (checked to be there by [`load`]).
+    /// The process to run, or the stand-in [`load`] put in its place.
     pub fn process(&self) -> &Process {
         self.spec
             .process()
             .as_ref()
-            .expect("load refuses a config without a process")
+            .expect("load puts a stand-in where the config has no process")
     }
 }
 
@@ -113,8 +117,14 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
         path: path.clone(),
         source,
     })?;
-    let spec = parse(&text)?;
+    let mut spec = parse(&text)?;
     let namespaces = check(&spec)?;
+    let has_process = spec.process().is_some();
+    if !has_process {
+        // Root in `/`, nothing else: no program, no privileges to set.
+        let stand_in = serde_json::json!({"cwd": "/", "user": {"uid": 0, "gid": 0}});
+        spec.set_process(Some(serde_json::from_value(stand_in).expect("a process")));
+    }
     let root = spec.root().as_ref().ok_or_else(|| {
         invalid(
             "root",
@@ -136,6 +146,7 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
         spec,
         rootfs,
         namespaces,
+        has_process,
     })
 }
 // ANCHOR_END: load
@@ -168,11 +179,10 @@ pub fn check(spec: &Spec) -> Result<NamespacePlan, BundleError> {
             ),
         ));
     }
-    let process = spec
-        .process()
-        .as_ref()
-        .ok_or_else(|| invalid("process", "missing: `create` needs a process to run"))?;
-    check_process(process)?;
+    // Optional at create; `start` refuses a container made without one.
+    if let Some(process) = spec.process() {
+        check_process(process)?;
+    }
     if spec.solaris().is_some() || spec.windows().is_some() || spec.vm().is_some() {
         return Err(unsupported(
             "solaris/windows/vm",
@@ -403,9 +413,6 @@ mod tests {
             with(
                 |v| v["linux"]["seccomp"] = serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock"}),
             ),
-            with(|v| {
-                v.as_object_mut().expect("an object").remove("process");
-            }),
             with(|v| v["linux"]["namespaces"] = serde_json::json!([{"type": "pid"}])),
         ];
         insta::assert_snapshot!(lines.join("\n"));

@@ -92,9 +92,6 @@ pub fn check(resources: &LinuxResources) -> Result<(), (String, String)> {
         if memory.kernel().is_some() {
             return refuse("linux.resources.memory.kernel");
         }
-        if memory.kernel_tcp().is_some() {
-            return refuse("linux.resources.memory.kernelTCP");
-        }
     }
     if let Some(cpu) = resources.cpu() {
         if cpu.idle().is_some_and(|i| i != 0) {
@@ -173,6 +170,9 @@ pub fn writes(
             if memory.disable_oom_killer() == Some(true) {
                 return Err("linux.resources.memory.disableOOMKiller: cgroup v2 cannot turn the OOM killer off; leave it out".into());
             }
+            if memory.kernel_tcp().is_some() {
+                return Err("linux.resources.memory.kernelTCP: cgroup v2 has no separate limit for TCP buffers; leave it out".into());
+            }
         } else {
             if let Some(limit) = limit {
                 out.push(w(
@@ -212,6 +212,14 @@ pub fn writes(
                     "memory.oom_control",
                     1,
                     "linux.resources.memory.disableOOMKiller",
+                ));
+            }
+            if let Some(tcp) = memory.kernel_tcp() {
+                out.push(w(
+                    "memory",
+                    "memory.kmem.tcp.limit_in_bytes",
+                    tcp,
+                    "linux.resources.memory.kernelTCP",
                 ));
             }
         }

@@ -148,8 +148,8 @@ fn stage_two(setup: &Setup<'_>, channel: &Channel) -> ! {
     }
 }
 
-/// What execve needs.
-type Program = (CString, Vec<CString>, Vec<CString>);
+/// What execve needs; `None` for a container created without a process.
+type Program = Option<(CString, Vec<CString>, Vec<CString>)>;
 
 // ANCHOR: prepare
 /// Everything up to `created`: the root file system, the hooks that run
@@ -288,7 +288,10 @@ fn prepare(setup: &Setup<'_>, channel: &Channel) -> Result<(Program, String), St
         fs::create_dir_all(cwd).map_err(|e| format!("process.cwd {}: {e}", cwd.display()))?;
     }
     chdir(cwd).map_err(|e| format!("process.cwd {}: {e}", cwd.display()))?;
-    let program = crate::process::command_line(process)?;
+    let program = match setup.bundle.has_process {
+        true => Some(crate::process::command_line(process)?),
+        false => None,
+    };
     crate::process::set_rlimits(process)?;
     // Until `start`, a signal ends the process as it would a program
     // without handlers (PID 1 of a namespace ignores what it has no
@@ -301,7 +304,7 @@ fn prepare(setup: &Setup<'_>, channel: &Channel) -> Result<(Program, String), St
 
 // ANCHOR: wait_and_exec
 /// After `created`: wait for `start`, then become the program.
-fn wait_and_exec(setup: &Setup<'_>, (path, argv, envp): Program, state: &str) -> String {
+fn wait_and_exec(setup: &Setup<'_>, program: Program, state: &str) -> String {
     let mut byte = [0u8; 1];
     loop {
         match nix::unistd::read(setup.fifo.as_raw_fd(), &mut byte) {
@@ -310,6 +313,10 @@ fn wait_and_exec(setup: &Setup<'_>, (path, argv, envp): Program, state: &str) ->
             other => return format!("waiting for start on exec.fifo: {other:?}"),
         }
     }
+    // `start` refuses a container without a process; nothing to run.
+    let Some((path, argv, envp)) = program else {
+        return "config.json: process: missing, so there is nothing to start".to_string();
+    };
     let process = setup.bundle.process();
     if let Some(hooks) = setup.bundle.spec.hooks() {
         // The state the runtime sent for createContainer, now "created".

@@ -191,6 +191,7 @@ pub fn create(options: &CreateOptions) -> Result<(), RuntimeError> {
         cgroup,
         hooks: bundle.spec.hooks().clone(),
         own_pid_namespace: bundle.namespaces.has(CloneFlags::CLONE_NEWPID),
+        has_process: bundle.has_process,
     };
     record.save(&options.root)?;
     if let Some(pid_file) = &options.pid_file {

@@ -52,6 +52,13 @@ fn late_hooks(record: &Record, kind: &'static str, status: Status) {
 pub fn start(root: &Path, id: &str) -> Result<(), RuntimeError> {
     let record = Record::load(root, id)?;
     allowed(&record, record.status(root), Operation::Start)?;
+    if !record.has_process {
+        return Err(crate::bundle::BundleError::Invalid {
+            field: "process".into(),
+            message: "missing: a container can be created without one, but not started (the spec's rule); delete it".into(),
+        }
+        .into());
+    }
     let fifo = Record::dir(root, id).join(FIFO);
     // Non-blocking: if the process died since, there is no reader, and
     // open fails (ENXIO) instead of waiting for ever.

@@ -54,6 +54,13 @@ pub struct Record {
     /// Whether it has its own PID namespace (then killing its first
     /// process ends all of it).
     pub own_pid_namespace: bool,
+    /// Whether its config named a process (without one, `start` fails).
+    #[serde(default = "yes")]
+    pub has_process: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The spec's `state` document.
