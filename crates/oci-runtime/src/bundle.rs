@@ -295,7 +295,7 @@ pub fn check(spec: &Spec) -> Result<NamespacePlan, BundleError> {
         }
     }
     if let Some(resources) = linux.resources() {
-        crate::cgroup::check(resources).map_err(|(field, message)| invalid(field, message))?;
+        crate::resources::check(resources).map_err(|(field, message)| invalid(field, message))?;
     }
     // Only the kinds this kernel has: a time namespace needs Linux 5.6.
     if plan.has(namespaces::clone_flag(LinuxNamespaceType::Time))

@@ -17,10 +17,10 @@
 
 use std::ffi::CString;
 use std::fs::{self, File};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use cratebox_sandbox::{mount_point, paths};
+use cratebox_sandbox::paths;
 use cratebox_seccomp::Filter;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
@@ -28,7 +28,6 @@ use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal
 use nix::unistd::{
     chdir, execve, fork, pivot_root, sethostname, setresgid, setresuid, ForkResult, Gid, Uid,
 };
-use oci_spec::runtime::Mount;
 
 use crate::bundle::Bundle;
 use crate::cgroup::ContainerCgroup;
@@ -183,7 +182,7 @@ fn prepare(setup: &Setup<'_>, channel: &Channel) -> Result<(Program, String), St
         .map_err(|e| format!("root.path: cannot bind {} onto itself: {e}", root.display()))?;
         let mounts = spec.mounts().as_deref().unwrap_or_default();
         for (index, m) in mounts.iter().enumerate() {
-            mount_one(root, &setup.bundle.dir, setup.cgroup, m)
+            crate::mounts::mount_one(root, &setup.bundle.dir, setup.cgroup, m)
                 .map_err(|e| format!("mounts[{index}] ({}): {e}", m.destination().display()))?;
         }
         let dev_is_bound = mounts.iter().any(|m| {
@@ -278,7 +277,7 @@ fn prepare(setup: &Setup<'_>, channel: &Channel) -> Result<(Program, String), St
     }
     let process = setup.bundle.process();
     if let Some(console) = &setup.console {
-        terminal(console.as_raw_fd(), process.console_size().as_ref(), true)?;
+        crate::console::terminal(console.as_raw_fd(), process.console_size().as_ref(), true)?;
     } else {
         // Its own session, as a container's first process is in docker.
         let _ = nix::unistd::setsid();
@@ -405,237 +404,3 @@ fn enter(root: &Path) -> Result<(), String> {
     chdir("/").map_err(|e| format!("chdir /: {e}"))
 }
 // ANCHOR_END: enter
-
-// ANCHOR: mount_one
-/// One entry of `mounts`, under `root` (before pivot_root).
-fn mount_one(
-    root: &Path,
-    bundle: &Path,
-    cgroup: &ContainerCgroup,
-    m: &Mount,
-) -> Result<(), String> {
-    let options = mount_options::parse(m.options().as_deref().unwrap_or_default())?;
-    let kind = m.typ().as_deref().unwrap_or("");
-    let bind = options.is_bind() || kind == "bind";
-    let source = m.source().as_ref().map(|s| {
-        if bind && s.is_relative() {
-            bundle.join(s)
-        } else {
-            s.clone()
-        }
-    });
-    let planned = root.join(m.destination().strip_prefix("/").unwrap_or(m.destination()));
-    let file_source = bind && source.as_ref().is_some_and(|s| s.exists() && !s.is_dir());
-    let target = if file_source {
-        mount_point::file(root, &planned)
-    } else {
-        mount_point::directory(root, &planned)
-    }
-    .map_err(|e| e.to_string())?;
-    if kind == "cgroup" || kind == "cgroup2" {
-        return mount_cgroup(&target, cgroup, &options);
-    }
-    if bind {
-        let source = source.ok_or("a bind mount needs a source")?;
-        mount(
-            Some(&source),
-            &target,
-            None::<&str>,
-            options.flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
-            None::<&str>,
-        )
-        .map_err(|e| format!("bind {}: {e}", source.display()))?;
-        let extra = options.remount_flags();
-        if !extra.is_empty() {
-            paths::remount_adding(&target, extra)
-                .map_err(|e| format!("remount with {extra:?}: {e}"))?;
-        }
-    } else {
-        let data = Some(options.data.as_str()).filter(|d| !d.is_empty());
-        let source = source.unwrap_or_else(|| PathBuf::from(kind));
-        match mount(Some(&source), &target, Some(kind), options.flags, data) {
-            Ok(()) => {}
-            // sysfs in a user namespace that does not own the network
-            // namespace, or mqueue in one that does not own the IPC one:
-            // the kernel refuses a new instance; bind the host's, as runc does.
-            Err(nix::errno::Errno::EPERM) if kind == "sysfs" || kind == "mqueue" => {
-                let host = if kind == "sysfs" {
-                    "/sys"
-                } else {
-                    "/dev/mqueue"
-                };
-                mount(
-                    Some(host),
-                    &target,
-                    None::<&str>,
-                    MsFlags::MS_BIND | MsFlags::MS_REC,
-                    None::<&str>,
-                )
-                .map_err(|e| format!("bind {host}: {e}"))?;
-                paths::remount_adding(
-                    &target,
-                    options.flags
-                        & (MsFlags::MS_RDONLY
-                            | MsFlags::MS_NOSUID
-                            | MsFlags::MS_NODEV
-                            | MsFlags::MS_NOEXEC),
-                )
-                .map_err(|e| format!("remount: {e}"))?;
-            }
-            Err(e) => return Err(format!("mount -t {kind} {}: {e}", source.display())),
-        }
-    }
-    for propagation in &options.propagation {
-        mount(
-            None::<&str>,
-            &target,
-            None::<&str>,
-            *propagation,
-            None::<&str>,
-        )
-        .map_err(|e| format!("propagation {propagation:?}: {e}"))?;
-    }
-    Ok(())
-}
-// ANCHOR_END: mount_one
-
-/// A `cgroup` mount: the container's own cgroup directories, bound where
-/// the hierarchies would be (what a mount inside a cgroup namespace would
-/// show, and it works in a user namespace too).
-fn mount_cgroup(
-    target: &Path,
-    cgroup: &ContainerCgroup,
-    options: &mount_options::MountOptions,
-) -> Result<(), String> {
-    let limits = options.flags & (MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
-    let bind = |from: &Path, to: &Path| -> Result<(), String> {
-        mount(Some(from), to, None::<&str>, MsFlags::MS_BIND, None::<&str>)
-            .map_err(|e| format!("bind {}: {e}", from.display()))?;
-        paths::remount_adding(
-            to,
-            options.flags
-                & (MsFlags::MS_RDONLY
-                    | MsFlags::MS_NOSUID
-                    | MsFlags::MS_NODEV
-                    | MsFlags::MS_NOEXEC),
-        )
-        .map_err(|e| format!("remount {}: {e}", to.display()))
-    };
-    match cgroup.version {
-        Some(crate::cgroup::Version::V2) => {
-            let dir = cgroup.dirs.first().ok_or("the container has no cgroup")?;
-            bind(dir, target)
-        }
-        _ => {
-            mount(
-                Some("tmpfs"),
-                target,
-                Some("tmpfs"),
-                limits,
-                Some("mode=755"),
-            )
-            .map_err(|e| format!("tmpfs for the hierarchies: {e}"))?;
-            // One directory per hierarchy, named as on the host
-            // ("cpu,cpuacct"), and a link for each controller in it.
-            let mut done = Vec::new();
-            for (controller, dir) in &cgroup.controllers {
-                let host_mount = dir
-                    .ancestors()
-                    .find(|a| a.parent() == Some(Path::new("/sys/fs/cgroup")))
-                    .and_then(Path::file_name)
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| controller.clone());
-                if !done.contains(&host_mount) {
-                    let at = target.join(&host_mount);
-                    fs::create_dir_all(&at).map_err(|e| format!("{}: {e}", at.display()))?;
-                    bind(dir, &at)?;
-                    done.push(host_mount.clone());
-                }
-                if *controller != host_mount && !target.join(controller).exists() {
-                    let _ = std::os::unix::fs::symlink(&host_mount, target.join(controller));
-                }
-            }
-            if options.flags.contains(MsFlags::MS_RDONLY) {
-                paths::remount_adding(target, MsFlags::MS_RDONLY)
-                    .map_err(|e| format!("remount read-only: {e}"))?;
-            }
-            Ok(())
-        }
-    }
-}
-
-/// Make a pseudo-terminal inside the container, hand its master to the
-/// engine over the console socket, and make its slave our terminal.
-pub(crate) fn terminal(
-    console: RawFd,
-    size: Option<&oci_spec::runtime::Box>,
-    console_device: bool,
-) -> Result<(), String> {
-    use nix::fcntl::OFlag;
-    use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
-    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
-
-    let fail = |what: &str, e: nix::errno::Errno| format!("process.terminal: {what}: {e}");
-    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
-        .map_err(|e| fail("open /dev/ptmx", e))?;
-    grantpt(&master).map_err(|e| fail("grantpt", e))?;
-    unlockpt(&master).map_err(|e| fail("unlockpt", e))?;
-    let name = ptsname_r(&master).map_err(|e| fail("ptsname", e))?;
-    let slave = nix::fcntl::open(
-        name.as_str(),
-        OFlag::O_RDWR | OFlag::O_NOCTTY,
-        nix::sys::stat::Mode::empty(),
-    )
-    .map_err(|e| fail("open the slave", e))?;
-    if let Some(size) = size {
-        let winsize = libc::winsize {
-            ws_row: size.height() as u16,
-            ws_col: size.width() as u16,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCSWINSZ reads one winsize, ours.
-        unsafe { libc::ioctl(slave, libc::TIOCSWINSZ, &winsize) };
-    }
-    let fds = [master.as_raw_fd()];
-    let payload = [std::io::IoSlice::new(name.as_bytes())];
-    sendmsg::<()>(
-        console,
-        &payload,
-        &[ControlMessage::ScmRights(&fds)],
-        MsgFlags::empty(),
-        None,
-    )
-    .map_err(|e| fail("send the master to --console-socket", e))?;
-    drop(master);
-    nix::unistd::setsid().map_err(|e| fail("setsid", e))?;
-    // SAFETY: TIOCSCTTY takes an integer argument.
-    if unsafe { libc::ioctl(slave, libc::TIOCSCTTY, 0) } != 0 {
-        return Err(format!(
-            "process.terminal: TIOCSCTTY: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    for fd in 0..3 {
-        nix::unistd::dup2(slave, fd).map_err(|e| fail("dup2", e))?;
-    }
-    if slave > 2 {
-        let _ = nix::unistd::close(slave);
-    }
-    if !console_device {
-        return Ok(());
-    }
-    // /dev/console is the terminal too, as in runc.
-    let console_path = Path::new("/dev/console");
-    if !console_path.exists() {
-        let _ = File::create(console_path);
-    }
-    let _ = mount(
-        Some(name.as_str()),
-        console_path,
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    );
-    Ok(())
-}

@@ -289,7 +289,7 @@ fn run(
         chdir(process.cwd())
             .map_err(|e| format!("process.cwd {}: {e}", process.cwd().display()))?;
         if let Some(console) = &console {
-            crate::container::terminal(
+            crate::console::terminal(
                 std::os::fd::AsRawFd::as_raw_fd(console),
                 process.console_size().as_ref(),
                 false,

@@ -15,11 +15,14 @@
 //! | [`state`] | what `create` leaves under `--root` for the other commands |
 //! | [`namespaces`] | `linux.namespaces` → what to unshare and what to join, in order |
 //! | [`mount_options`] | a mount's `options` → mount(2) flags, propagation and data |
-//! | [`cgroup`] | `linux.cgroupsPath` and `linux.resources` → cgroup directories and files, v1 or v2 |
+//! | [`resources`] | `linux.resources` → the files of a cgroup, v1 or v2 |
+//! | [`cgroup`] | `linux.cgroupsPath` → the container's cgroup directories, made, written, removed |
 //! | [`device_filter`] | device rules on cgroup v2: an eBPF program attached to the cgroup |
 //! | [`hooks`] | the six kinds of hook, with the container's state on their stdin |
 //! | [`create`] | `create`: the runtime's side of starting a container |
 //! | [`container`] | the container's side: namespaces, mounts, devices, pivot_root |
+//! | [`mounts`] | each entry of `mounts`, under the container's root |
+//! | [`console`] | `process.terminal`: a pseudo-terminal, its master sent over the console socket |
 //! | [`process`] | the last steps before execve: limits, user, capabilities, seccomp |
 //! | [`exec`] | `exec`: another process in a running container |
 //! | [`operations`] | `start`, `state`, `kill`, `delete`, `ps` |
@@ -33,6 +36,7 @@
 pub mod bundle;
 pub mod cgroup;
 pub mod cli;
+pub mod console;
 pub mod container;
 pub mod create;
 pub mod device_filter;
@@ -43,9 +47,11 @@ pub mod features;
 pub mod hooks;
 pub mod lifecycle;
 pub mod mount_options;
+pub mod mounts;
 pub mod namespaces;
 pub mod operations;
 pub mod process;
+pub mod resources;
 pub mod state;
 pub mod sync;
 
