@@ -22,12 +22,10 @@ use std::path::{Path, PathBuf};
 
 use cratebox_sandbox::paths;
 use cratebox_seccomp::Filter;
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::mount::{mount, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-use nix::unistd::{
-    chdir, execve, fork, pivot_root, sethostname, setresgid, setresuid, ForkResult, Gid, Uid,
-};
+use nix::unistd::{chdir, execve, fork, sethostname, setresgid, setresuid, ForkResult, Gid, Uid};
 
 use crate::bundle::Bundle;
 use crate::cgroup::ContainerCgroup;
@@ -85,7 +83,7 @@ fn join_and_unshare(setup: &Setup<'_>, channel: &Channel) -> Result<(), String> 
             format!(
                 "linux.namespaces: cannot join {} ({}): {e}",
                 path.display(),
-                kind(*flag)
+                crate::namespaces::name_of(*flag)
             )
         })?;
     }
@@ -111,21 +109,6 @@ fn join_and_unshare(setup: &Setup<'_>, channel: &Channel) -> Result<(), String> 
     }
 }
 // ANCHOR_END: join_and_unshare
-
-fn kind(flag: CloneFlags) -> &'static str {
-    [
-        (CloneFlags::CLONE_NEWUSER, "user"),
-        (CloneFlags::CLONE_NEWNS, "mount"),
-        (CloneFlags::CLONE_NEWPID, "pid"),
-        (CloneFlags::CLONE_NEWNET, "network"),
-        (CloneFlags::CLONE_NEWIPC, "ipc"),
-        (CloneFlags::CLONE_NEWUTS, "uts"),
-        (CloneFlags::CLONE_NEWCGROUP, "cgroup"),
-    ]
-    .into_iter()
-    .find(|(f, _)| *f == flag)
-    .map_or("time", |(_, name)| name)
-}
 
 /// The container's process. Never returns: it execs the program, or
 /// reports why it cannot and exits.
@@ -232,7 +215,9 @@ fn prepare(setup: &Setup<'_>, channel: &Channel) -> Result<(Program, String), St
         .map_err(|e| e.to_string())?;
     }
     if own_mounts {
-        enter(root)?;
+        // Chapter 2's pivot_root, which needs no directory for the old root.
+        cratebox_sandbox::mounts::pivot_into(root)
+            .map_err(|e| format!("root.path: pivot_root into {}: {e}", root.display()))?;
         if let Some(propagation) = linux
             .rootfs_propagation()
             .as_deref()
@@ -392,15 +377,3 @@ pub(crate) fn keep_only_preserved(preserve: i32) -> Result<(), String> {
     }
     Ok(())
 }
-
-// ANCHOR: enter
-/// pivot_root into `root` and let go of the old root. `pivot_root(".",
-/// ".")` stacks the old root on top of the new one; unmounting "." then
-/// takes it away.
-fn enter(root: &Path) -> Result<(), String> {
-    chdir(root).map_err(|e| format!("root.path: chdir: {e}"))?;
-    pivot_root(".", ".").map_err(|e| format!("root.path: pivot_root: {e}"))?;
-    umount2(".", MntFlags::MNT_DETACH).map_err(|e| format!("unmounting the old root: {e}"))?;
-    chdir("/").map_err(|e| format!("chdir /: {e}"))
-}
-// ANCHOR_END: enter

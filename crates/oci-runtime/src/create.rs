@@ -11,6 +11,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
+use cratebox_sandbox::process::ProcessStamp;
 use nix::fcntl::{open, OFlag};
 use nix::sched::CloneFlags;
 use nix::sys::signal::{kill, Signal};
@@ -178,13 +179,12 @@ pub fn create(options: &CreateOptions) -> Result<(), RuntimeError> {
     let _ = waitpid(stage_one, None);
     let pid = outcome?;
 
-    let (start_time, _) = state::start_time(pid).ok_or_else(|| {
+    let process = ProcessStamp::of(pid.as_raw() as u32).ok_or_else(|| {
         RuntimeError::Container("the container's process ended during create".into())
     })?;
     let record = Record {
         id: options.id.clone(),
-        pid: pid.as_raw(),
-        start_time,
+        process,
         bundle: bundle.dir.clone(),
         annotations: bundle.annotations(),
         created: humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string(),

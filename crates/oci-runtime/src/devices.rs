@@ -35,27 +35,20 @@ pub struct Node {
 }
 
 // ANCHOR: defaults
-/// The spec's default devices.
+/// The spec's default devices: chapter 2's list, the same six.
 pub fn default_nodes() -> Vec<Node> {
-    [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ]
-    .into_iter()
-    .map(|(name, major, minor)| Node {
-        path: format!("/dev/{name}"),
-        kind: 'c',
-        major,
-        minor,
-        mode: 0o666,
-        uid: 0,
-        gid: 0,
-    })
-    .collect()
+    cratebox_sandbox::devices::DEVICES
+        .iter()
+        .map(|device| Node {
+            path: format!("/dev/{}", device.name),
+            kind: 'c',
+            major: device.major,
+            minor: device.minor,
+            mode: device.mode,
+            uid: 0,
+            gid: 0,
+        })
+        .collect()
 }
 // ANCHOR_END: defaults
 
@@ -125,13 +118,12 @@ pub fn make(root: &Path, node: &Node, user_namespace: bool) -> Result<(), String
 
 /// The links a program expects in `/dev`.
 pub fn links(root: &Path) -> Result<(), String> {
-    let mut links = vec![
-        ("/proc/self/fd", "fd"),
-        ("/proc/self/fd/0", "stdin"),
-        ("/proc/self/fd/1", "stdout"),
-        ("/proc/self/fd/2", "stderr"),
-        ("pts/ptmx", "ptmx"),
-    ];
+    // Chapter 2's (fd, stdin, stdout, stderr), then ptmx and core as runc.
+    let mut links: Vec<(&str, &str)> = cratebox_sandbox::devices::DEV_SYMLINKS
+        .iter()
+        .map(|(name, to)| (*to, *name))
+        .collect();
+    links.push(("pts/ptmx", "ptmx"));
     if Path::new("/proc/kcore").exists() {
         links.push(("/proc/kcore", "core"));
     }

@@ -153,7 +153,7 @@ pub fn exec(options: &ExecOptions) -> Result<i32, RuntimeError> {
         ),
         None => None,
     };
-    let pid = Pid::from_raw(record.pid);
+    let pid = record.pid();
     // Open every namespace that is not ours before joining any.
     let mut namespaces = Vec::new();
     for (name, flag) in KINDS {

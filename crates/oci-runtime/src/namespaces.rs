@@ -59,6 +59,15 @@ pub fn kind_name(kind: LinuxNamespaceType) -> &'static str {
     }
 }
 
+/// The spec's name of the namespace type whose clone(2) flag is `flag`.
+pub fn name_of(flag: CloneFlags) -> &'static str {
+    use LinuxNamespaceType::*;
+    [Mount, Cgroup, Uts, Ipc, User, Pid, Network, Time]
+        .into_iter()
+        .find(|kind| clone_flag(*kind) == flag)
+        .map_or("unknown", kind_name)
+}
+
 // ANCHOR: clone_flag
 /// The clone(2) flag of each type.
 pub fn clone_flag(kind: LinuxNamespaceType) -> CloneFlags {

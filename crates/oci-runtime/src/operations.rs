@@ -12,7 +12,7 @@ use nix::fcntl::{open, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill as send_signal, Signal};
 use nix::sys::stat::Mode;
-use nix::unistd::{write, Pid};
+use nix::unistd::write;
 
 use crate::lifecycle::{transition, Operation, Status};
 use crate::state::{Record, FIFO};
@@ -127,8 +127,8 @@ pub fn kill(root: &Path, id: &str, signal: Signal, all: bool) -> Result<(), Runt
         }
         return Ok(());
     }
-    send_signal(Pid::from_raw(record.pid), signal)
-        .map_err(|e| RuntimeError::sys(format!("kill {}", record.pid), e))
+    send_signal(record.pid(), signal)
+        .map_err(|e| RuntimeError::sys(format!("kill {}", record.pid()), e))
 }
 
 // ANCHOR: delete
@@ -153,7 +153,7 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<(), RuntimeError> {
         }
         if record.own_pid_namespace {
             // The kernel ends the whole namespace with its first process.
-            let _ = send_signal(Pid::from_raw(record.pid), Signal::SIGKILL);
+            let _ = send_signal(record.pid(), Signal::SIGKILL);
         }
         for pid in record.cgroup.pids() {
             let _ = send_signal(pid, Signal::SIGKILL);
@@ -201,11 +201,7 @@ pub fn list(root: &Path) -> String {
         match Record::load(root, &id) {
             Ok(record) => {
                 let status = record.status(root);
-                let pid = if status == Status::Stopped {
-                    0
-                } else {
-                    record.pid
-                };
+                let pid = record.oci_state(status).pid;
                 out.push_str(&format!(
                     "{id:<66} {pid:<8} {status:<9} {}\n",
                     record.bundle.display()
@@ -238,7 +234,7 @@ pub fn run(root: &Path, id: &str, bundle: &Path) -> Result<i32, RuntimeError> {
     })?;
     let record = Record::load(root, id)?;
     let code = start(root, id).and_then(|()| {
-        cratebox_sandbox::supervise::supervise(Pid::from_raw(record.pid), &signals)
+        cratebox_sandbox::supervise::supervise(record.pid(), &signals)
             .map_err(|e| RuntimeError::sys("wait", e))
     });
     let deleted = delete(root, id, true);

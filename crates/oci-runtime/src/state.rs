@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use cratebox_sandbox::process::ProcessStamp;
 use nix::unistd::Pid;
 use oci_spec::runtime::Hooks;
 use serde::{Deserialize, Serialize};
@@ -34,12 +35,10 @@ pub const FIFO: &str = "exec.fifo";
 pub struct Record {
     /// Its id.
     pub id: String,
-    /// Its process, as the host numbers it.
-    pub pid: i32,
-    /// When that process started (clock ticks after boot, field 22 of
-    /// /proc/PID/stat): a pid is reused after a process ends, this pair
+    /// Its process, stamped as chapter 6 stamps a supervisor: pid, start
+    /// time and boot. A pid is reused after a process ends; the stamp
     /// is not.
-    pub start_time: u64,
+    pub process: ProcessStamp,
     /// The bundle it was created from.
     pub bundle: PathBuf,
     /// `annotations` of its config.
@@ -100,17 +99,6 @@ pub fn check_id(id: &str) -> Result<(), RuntimeError> {
     }
 }
 
-/// Field 22 of /proc/PID/stat, and whether the process is a zombie.
-pub fn start_time(pid: Pid) -> Option<(u64, bool)> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces; everything after its
-    // closing parenthesis is space-separated.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let zombie = matches!(fields.first(), Some(&"Z") | Some(&"X"));
-    Some((fields.get(19)?.parse().ok()?, zombie))
-}
-
 impl Record {
     /// The container's directory under `root`.
     pub fn dir(root: &Path, id: &str) -> PathBuf {
@@ -153,9 +141,15 @@ impl Record {
         fs::rename(&temporary, dir.join("state.json")).map_err(|e| RuntimeError::io(&temporary, e))
     }
 
-    /// Whether the container's process is still the one we started.
+    /// The container's process, as the host numbers it.
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.process.pid as i32)
+    }
+
+    /// Whether the container's process is still the one we started (and
+    /// not a zombie).
     pub fn alive(&self) -> bool {
-        matches!(start_time(Pid::from_raw(self.pid)), Some((time, false)) if time == self.start_time)
+        self.process.is_alive()
     }
 
     // ANCHOR: status
@@ -181,7 +175,7 @@ impl Record {
             pid: if status == Status::Stopped {
                 0
             } else {
-                self.pid
+                self.pid().as_raw()
             },
             bundle: self.bundle.clone(),
             annotations: self.annotations.clone(),
@@ -217,12 +211,5 @@ mod tests {
         for good in ["abc", "libpod-3f2a", "k8s_pod:1", "a.b-c_d"] {
             assert!(check_id(good).is_ok(), "{good:?} refused");
         }
-    }
-
-    #[test]
-    fn our_own_start_time_is_read() {
-        let (time, zombie) = start_time(nix::unistd::getpid()).expect("our own stat");
-        assert!(time > 0);
-        assert!(!zombie);
     }
 }

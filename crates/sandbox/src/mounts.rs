@@ -20,7 +20,7 @@ use crate::overlay::OverlayError;
 
 mod display;
 mod perform;
-pub use perform::perform;
+pub use perform::{perform, pivot_into};
 
 /// One step of preparing a container's root filesystem.
 #[derive(Debug, Clone, PartialEq, Eq)]

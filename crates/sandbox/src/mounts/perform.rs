@@ -144,7 +144,7 @@ pub fn perform(op: &MountOp, points: &mut MountPoints<'_>) -> Result<(), MountEr
 
 // ANCHOR: pivot_root
 /// Make `new_root` the root of this mount namespace and drop the old one.
-fn pivot_into(new_root: &Path) -> Result<(), Errno> {
+pub fn pivot_into(new_root: &Path) -> Result<(), Errno> {
     // pivot_root(".", ".") stacks the old root on top of the new one at the
     // same place, so no directory for it is needed inside the image (which
     // a mapped root might not be allowed to create).
